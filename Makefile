@@ -1,0 +1,44 @@
+# `make train` and `make test` work on a fresh clone: each creates .venv on first use.
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+STAMP      := $(VENV)/.installed
+# torch first (CPU build here; on a GPU machine this is the CUDA build), then pinned.
+TORCH_SPEC ?= torch==2.13.0
+OFFLINE    := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+ARGS       ?=
+SWEEP      ?= toy_main
+SWEEP_DIRS ?= multirun
+OUT        ?= tables
+
+.PHONY: install train test sweep tables bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The embedded CPU default: tiny Qwen3, arithmetic task, warm start + RL, minutes on 2 cores.
+train: $(STAMP)
+	$(OFFLINE) $(PY) -m harness.train $(ARGS)
+
+test: $(STAMP)
+	$(OFFLINE) WANDB_MODE=offline $(PY) -m pytest $(ARGS)
+
+## A named sweep from sweeps/ as a Hydra multirun: make sweep SWEEP=lambda_ablation
+sweep: $(STAMP)
+	$(OFFLINE) $(PY) -m harness.train -m --config-dir sweeps --config-name $(SWEEP) $(ARGS)
+
+## Every table and plot of the given sweep dirs: make tables SWEEP_DIRS="multirun/toy_main" OUT=tables
+tables: $(STAMP)
+	$(PY) -m analysis.tables $(SWEEP_DIRS) --out $(OUT)
+
+bench: $(STAMP)
+	$(PY) -m bench.losses --quick
+	$(OFFLINE) $(PY) -m bench.train_step
+
+clean:
+	rm -rf outputs multirun .pytest_cache

@@ -1,0 +1,74 @@
+"""Trainer callbacks: the run directory's metrics, periodic evaluation, the progress bar."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from transformers import TrainerCallback
+from transformers.trainer_callback import ProgressCallback
+
+from harness.rundir import MetricsLog
+
+# TRL's log keys -> the run directory's (docs/run_dir.md).
+TRAIN_KEYS = {
+    "reward": "train/reward_mean",
+    "reward_std": "train/reward_std",
+    "rewards/math_reward/mean": "train/accuracy",
+    "completions/mean_length": "train/response_length",
+    "method/clip_frac": "train/clip_frac",
+    "entropy": "train/entropy",
+    "method/kl": "train/kl",
+    "harness/tokens": "train/tokens",
+    "harness/prompts": "train/prompts",
+    "loss": "train/loss",
+    "grad_norm": "train/grad_norm",
+    "learning_rate": "train/lr",
+}
+
+
+def train_row(logs: dict[str, Any], wall: float) -> dict[str, Any]:
+    """One ``metrics.jsonl`` training line from a TRL log dict."""
+    row = {ours: logs[theirs] for theirs, ours in TRAIN_KEYS.items() if theirs in logs}
+    row.update({f"train/{k}": v for k, v in logs.items() if k.startswith("method/") and k not in TRAIN_KEYS})
+    row["time/wall"] = wall
+    return row
+
+
+class RunDirCallback(TrainerCallback):
+    """Writes each training log line to ``metrics.jsonl`` (main process only)."""
+
+    def __init__(self, metrics: MetricsLog, wall_offset: float = 0.0) -> None:
+        self.metrics = metrics
+        self.start = time.time() - wall_offset
+
+    def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+        if state.is_world_process_zero and logs and "loss" in logs:
+            self.metrics.write(state.global_step, train_row(logs, time.time() - self.start))
+
+
+class EvalCallback(TrainerCallback):
+    """Runs ``evaluate(model, step)`` every ``interval`` optimizer steps (0: never during training)."""
+
+    def __init__(self, evaluate: Callable[[Any, int], None], interval: int) -> None:
+        self.evaluate = evaluate
+        self.interval = interval
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):  # noqa: ANN001
+        step = state.global_step
+        if self.interval and step % self.interval == 0 and step < state.max_steps:
+            self.evaluate(model, step)
+
+
+class RewardProgressCallback(ProgressCallback):
+    """transformers' progress bar (steps, ETA) with reward and accuracy instead of raw log dicts."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+        if state.is_world_process_zero and self.training_bar is not None and logs and "reward" in logs:
+            acc = logs.get("rewards/math_reward/mean", float("nan"))
+            self.training_bar.set_postfix(reward=f"{logs['reward']:.3f}", acc=f"{acc:.3f}")
+
+
+def checkpoint_dir(run_dir: Path) -> Path:
+    return Path(run_dir) / "checkpoints"

@@ -1,0 +1,219 @@
+"""Typed, validated configuration: the schema behind ``conf/``.
+
+Every group of ``conf/`` is backed by a dataclass registered in Hydra's
+ConfigStore, so a typo in a key fails at composition and an out-of-range value
+fails in ``__post_init__`` when :func:`validate` builds the objects: both before
+any model is built. Method schemas come from ``harness.methods``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+
+from harness.eval.config import BenchmarkConfig, EvalConfig
+from harness.eval.config import register_configs as register_eval_configs
+
+ROLLOUTS = ("hf", "vllm")
+SCALES = ("group", "batch", "none")
+TASK_SOURCES = ("arith", "jsonl", "parquet", "hub")
+WANDB_MODES = ("offline", "online", "disabled")
+
+
+def _check(ok: bool, key: str, msg: str) -> None:
+    if not ok:
+        raise ValueError(f"{key}: {msg}")
+
+
+def _check_choice(value: str, key: str, choices: tuple[str, ...]) -> None:
+    _check(value in choices, key, f"must be one of {list(choices)}, got {value!r}")
+
+
+@dataclass
+class WarmStartConfig:
+    """Supervised warm start on worked arithmetic solutions (tiny models only; steps=0 disables)."""
+
+    steps: int = 0
+    lr: float = 3e-3
+    batch_size: int = 64
+    n_problems: int = 4000
+
+    def __post_init__(self) -> None:
+        _check(self.steps >= 0, "model.warm_start.steps", f"must be >= 0, got {self.steps}")
+        _check(self.lr > 0, "model.warm_start.lr", f"must be > 0, got {self.lr}")
+        _check(self.batch_size >= 1, "model.warm_start.batch_size", f"must be >= 1, got {self.batch_size}")
+
+
+@dataclass
+class ResourcesConfig:
+    """What one training job of this model needs from a SLURM cluster."""
+
+    nodes: int = 1
+    gpus_per_node: int = 0
+    cpus_per_task: int = 2
+    mem_gb: int = 16
+    timeout_min: int = 60
+
+
+@dataclass
+class ModelConfig:
+    """``hub``: the public name; ``path``: a local directory that overrides it; ``tiny``: build offline."""
+
+    name: str = "tiny"
+    hub: str = ""
+    path: str = ""
+    tiny: str = ""
+    dtype: str = "float32"
+    gradient_checkpointing: bool = False
+    micro_batch_size: int = 16
+    warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
+    resources: ResourcesConfig = field(default_factory=ResourcesConfig)
+
+    def __post_init__(self) -> None:
+        _check_choice(self.dtype, "model.dtype", ("float32", "bfloat16", "float16"))
+        _check(self.micro_batch_size >= 1, "model.micro_batch_size", f"must be >= 1, got {self.micro_batch_size}")
+
+    @property
+    def source(self) -> str:
+        """Where weights come from: a local path beats the hub name; tiny models are built."""
+        return self.path or self.hub
+
+
+@dataclass
+class TaskConfig:
+    """Training problems: the built-in arithmetic task, or a real math dataset."""
+
+    name: str = "arith"
+    source: str = "arith"
+    path: str = ""
+    subset: str = ""
+    split: str = "train"
+    problem_key: str = "problem"
+    answer_key: str = "answer"
+    id_key: str = ""
+    limit: int = 0
+    steps: int = 2
+    max_operand: int = 9
+    n_train: int = 4000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_choice(self.source, "task.source", TASK_SOURCES)
+        _check(self.source == "arith" or bool(self.path), "task.path", f"required for source {self.source!r}")
+        _check(self.steps >= 1, "task.steps", f"must be >= 1, got {self.steps}")
+        _check(self.max_operand >= 1, "task.max_operand", f"must be >= 1, got {self.max_operand}")
+        _check(self.limit >= 0, "task.limit", f"must be >= 0, got {self.limit}")
+
+
+@dataclass
+class TrainerConfig:
+    """The RL loop's knobs; mapped onto TRL's ``GRPOConfig`` by ``harness.engine``."""
+
+    seed: int = 0
+    steps: int = 60
+    prompts_per_step: int = 8
+    group_size: int = 8
+    ppo_epochs: int = 1
+    lr: float = 1e-6
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.0
+    max_grad_norm: float = 1.0
+    max_prompt_length: int = 512
+    max_completion_length: int = 1024
+    temperature: float = 1.0
+    top_p: float = 1.0
+    scale_rewards: str = "group"
+    format_reward_weight: float = 0.0
+    reward_timeout_s: float = 5.0
+    save_steps: int = 50
+    save_total_limit: int = 2
+    rollout: str = "hf"
+    vllm_gpu_memory_utilization: float = 0.3
+    log_completions: bool = False
+
+    def __post_init__(self) -> None:
+        for key in ("steps", "prompts_per_step", "ppo_epochs", "max_completion_length", "save_steps"):
+            value = getattr(self, key)
+            _check(value >= 1, f"trainer.{key}", f"must be >= 1, got {value}")
+        _check(self.group_size >= 2, "trainer.group_size", f"must be >= 2 (advantages are group-relative), got {self.group_size}")
+        _check(self.lr > 0, "trainer.lr", f"must be > 0, got {self.lr}")
+        _check(0 < self.temperature, "trainer.temperature", f"must be > 0, got {self.temperature}")
+        _check(0 < self.top_p <= 1, "trainer.top_p", f"must be in (0, 1], got {self.top_p}")
+        _check(0 <= self.warmup_ratio < 1, "trainer.warmup_ratio", f"must be in [0, 1), got {self.warmup_ratio}")
+        _check_choice(self.scale_rewards, "trainer.scale_rewards", SCALES)
+        _check_choice(self.rollout, "trainer.rollout", ROLLOUTS)
+
+    @property
+    def generation_batch_size(self) -> int:
+        return self.prompts_per_step * self.group_size
+
+
+@dataclass
+class WandbConfig:
+    mode: str = "offline"
+    project: str = "rlvr-credit-assignment"
+    entity: str = ""
+    group: str = ""
+    tags: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        _check_choice(self.mode, "logger.wandb.mode", WANDB_MODES)
+
+
+@dataclass
+class LoggerConfig:
+    wandb: WandbConfig = field(default_factory=WandbConfig)
+    progress_bar: bool = True
+
+
+@dataclass
+class TrainConfig:
+    """Root of ``conf/train.yaml``. ``method`` is one of ``harness.methods``' dataclasses."""
+
+    method: Any = None
+    model: ModelConfig = field(default_factory=ModelConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    benchmark: dict[str, BenchmarkConfig] = field(default_factory=dict)
+    cache_dir: str = ".cache/harness"
+    run_name: str = ""
+
+    def __post_init__(self) -> None:
+        m = self.model
+        _check(bool(m.tiny or m.hub or m.path), "model", "set model.tiny, model.hub or model.path")
+
+
+def register_configs() -> None:
+    """Put every schema in Hydra's ConfigStore (idempotent)."""
+    from harness.methods import METHODS
+
+    register_eval_configs()
+    cs = ConfigStore.instance()
+    cs.store(name="train_schema", node=TrainConfig)
+    for name, method in METHODS.items():
+        cs.store(group="method", name=f"{name}_schema", node=method.config)
+    for group, schema in (("model", ModelConfig), ("task", TaskConfig), ("trainer", TrainerConfig), ("logger", LoggerConfig)):
+        cs.store(group=group, name=f"{group}_schema", node=schema)
+
+
+class ConfigError(ValueError):
+    """A composed config that fails validation; the message names the key."""
+
+
+def validate(cfg: DictConfig) -> TrainConfig:
+    """Build (and so validate) every dataclass of a composed config; raise naming the key."""
+    if cfg.get("method") is None:
+        raise ConfigError("method: choose one, e.g. method=grpo")
+    try:
+        OmegaConf.to_object(cfg.method)
+    except ValueError as err:  # the method's messages start with the field name
+        raise ConfigError(f"method.{err}") from None
+    try:
+        return OmegaConf.to_object(cfg)
+    except ValueError as err:  # our schemas' messages already name their key
+        raise ConfigError(str(err)) from None

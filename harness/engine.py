@@ -1,0 +1,111 @@
+"""The TRL adapter: ``GRPOTrainer`` with the loss and advantages of ``harness.methods``.
+
+TRL does generation (transformers ``generate`` or vLLM), reward calls, reference
+and old log-probs, multi-GPU, checkpoints and logging. This subclass changes two
+things only:
+
+* advantages are recomputed from TRL's gathered rewards with
+  :func:`harness.methods.compute_advantages` (the spec's estimator);
+* the loss is :func:`harness.methods.policy_loss` on TRL's per-token log-probs,
+  entropies, old and reference log-probs, with global token/sequence counts so
+  that gradient accumulation sums micro-batch losses to the one-batch loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import torch
+from trl import GRPOTrainer
+
+from harness.methods import compute_advantages, policy_loss
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The policy loss became inf/NaN: the run stops, its last good checkpoint stays."""
+
+
+class HarnessGRPOTrainer(GRPOTrainer):
+    """``GRPOTrainer`` whose loss is one of ``harness.methods``; ``method`` is its dataclass."""
+
+    def __init__(self, *args: Any, method: Any, scale_rewards: str = "group", **kwargs: Any) -> None:
+        self.method = method
+        self.method_params = {k: v for k, v in asdict(method).items() if k != "name"}
+        self.harness_scale = scale_rewards
+        self.tokens_seen = 0.0  # cumulative completion tokens (all processes)
+        self.prompts_seen = 0.0  # cumulative prompts (all processes)
+        self._rewards: torch.Tensor | None = None
+        super().__init__(*args, **kwargs)
+
+    # -- advantages -----------------------------------------------------------------------
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):  # noqa: ANN001
+        self._rewards = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        return self._rewards
+
+    def _generate_and_score_completions(self, inputs):  # noqa: ANN001
+        out = super()._generate_and_score_completions(inputs)
+        training = self.model.training
+        group = self.num_generations if training else self.num_generations_eval
+        weights = self.reward_weights.to(self._rewards.device)
+        rewards = torch.nan_to_num((self._rewards * weights).nansum(dim=1))
+        advantages = compute_advantages(rewards, group, scale=self.harness_scale)
+        n = out["completion_ids"].size(0)
+        rank = self.accelerator.process_index
+        out["advantages"] = advantages[rank * n:(rank + 1) * n].to(out["completion_ids"].device)
+        if training:
+            self.tokens_seen += self.accelerator.gather(out["completion_mask"].sum()).sum().item()
+            self.prompts_seen += rewards.numel() / group
+        return out
+
+    # -- loss -----------------------------------------------------------------------------
+    def _accumulation_counts(self, inputs: dict[str, Any], batch: int) -> dict[str, Any]:
+        """Per-process token and sequence counts of one optimizer step's accumulation window."""
+        if not self.model.training:
+            return {"n_seqs": batch, "n_tokens": inputs["num_items_in_batch"] / self.accelerator.num_processes}
+        gas = self.current_gradient_accumulation_steps
+        window = gas / self.args.steps_per_generation
+        return {
+            "n_seqs": batch * gas,
+            "n_tokens": inputs["num_items_in_batch"] / self.accelerator.num_processes * window,
+        }
+
+    def _compute_loss(self, model, inputs):  # noqa: ANN001
+        prompt_ids, completion_ids = inputs["prompt_ids"], inputs["completion_ids"]
+        mask = inputs["completion_mask"]
+        if "tool_mask" in inputs:
+            mask = mask * inputs["tool_mask"]
+        input_ids = torch.cat([prompt_ids, completion_ids], dim=1)
+        attention_mask = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], dim=1)
+        logp, entropy, _ = self._get_per_token_logps_and_entropies(
+            model, input_ids, attention_mask, completion_ids.size(1), compute_entropy=True
+        )
+        old = inputs.get("old_per_token_logps")
+        loss, metrics = policy_loss(
+            self.method.name, logp, logp.detach() if old is None else old, inputs["advantages"], mask,
+            entropy=entropy, ref_logp=inputs.get("ref_per_token_logps"),
+            max_len=self.max_completion_length, **self._accumulation_counts(inputs, completion_ids.size(0)),
+            **self.method_params,
+        )
+        if not torch.isfinite(loss):
+            raise NonFiniteLossError(
+                f"non-finite loss ({loss.item()}) at step {self.state.global_step} with method "
+                f"{self.method.name}; the last good checkpoint is kept"
+            )
+        self._log_method_metrics(metrics, entropy, mask)
+        return loss
+
+    def _log_method_metrics(self, metrics: dict[str, float], entropy: torch.Tensor, mask: torch.Tensor) -> None:
+        mode = "train" if self.model.training else "eval"
+        values = torch.tensor(list(metrics.values()), device=mask.device, dtype=torch.float32)
+        values = self.accelerator.gather(values[None]).mean(0).tolist()
+        for key, value in zip(metrics, values):
+            self._metrics[mode][f"method/{key}"].append(value)
+        ent = torch.stack([(entropy * mask).sum(), mask.sum()]).float()
+        ent = self.accelerator.reduce(ent, reduction="sum")
+        self._metrics[mode]["entropy"].append((ent[0] / ent[1].clamp(min=1)).item())
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if self.model.training and "loss" in logs:
+            logs = {**logs, "harness/tokens": self.tokens_seen, "harness/prompts": self.prompts_seen}
+        super().log(logs, start_time)

@@ -1,0 +1,269 @@
+"""Evaluate a model on benchmarks: sample, score, write ``eval/step-<N>/`` (docs/run_dir.md).
+
+``evaluate`` is called by the training loop (every ``eval.interval`` steps and at the
+end) and by ``python -m harness.eval``.  Per benchmark it renders the prompts exactly as
+in training (``harness.tasks.render_prompt``), samples ``eval.n`` completions per problem
+under a forked, seeded RNG (same seed -> same records; the caller's RNG is untouched),
+scores them with ``harness.rewards.math_reward`` and stores (n, c) per problem so that
+pass@k for any k <= n can be recomputed later without regenerating.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harness.eval.benchmarks import Problem, load_benchmark
+from harness.eval.config import BenchmarkConfig, EvalConfig, benchmarks_from, eval_config_from
+from harness.eval.generate import Backend, Completion, HFBackend, Sampling
+from harness.eval.passk import majority_vote, pass_at_k
+from harness.rewards import MAX_ANSWER_CHARS, canonical_answer, last_boxed, math_reward
+
+log = logging.getLogger(__name__)
+
+RECORDS = "records.parquet"
+SUMMARY = "summary.json"
+SAMPLE_COLUMNS = ["benchmark", "problem_id", "prompt", "completion", "reward"]
+RECORD_SCHEMA = pa.schema([
+    ("step", pa.int64()),
+    ("benchmark", pa.string()),
+    ("problem_id", pa.string()),
+    ("n", pa.int64()),
+    ("c", pa.int64()),
+    ("mean_length", pa.float64()),
+    ("majority_correct", pa.bool_()),
+    ("completions", pa.list_(pa.string())),
+    ("rewards", pa.list_(pa.float64())),
+])
+
+
+@dataclass
+class BenchmarkRun:
+    """One benchmark's scored samples and timings."""
+
+    name: str
+    rows: list[dict[str, Any]]
+    samples: list[dict[str, Any]]
+    generate_s: float
+    verify_s: float
+    tokens: int
+
+
+@dataclass
+class EvalResult:
+    step: int
+    metrics: dict[str, float]
+    samples: list[dict[str, Any]]
+    records: pd.DataFrame
+    summary: dict[str, Any]
+    out_dir: Path
+    timing: dict[str, float] = field(default_factory=dict)
+
+
+def step_dir(run_dir: Path | str, step: int) -> Path:
+    return Path(run_dir) / "eval" / f"step-{int(step)}"
+
+
+def benchmark_seed(seed: int, name: str) -> int:
+    """Per-benchmark seed: a benchmark's samples do not depend on which others run."""
+    return (int(seed) * 1_000_003 + zlib.crc32(name.encode())) % (2**31 - 1)
+
+
+# ------------------------------------------------------------------------------ scoring
+
+
+def _answer_key(text: str) -> str | None:
+    boxed = last_boxed(text)
+    if boxed is None or len(boxed) > MAX_ANSWER_CHARS:
+        return None
+    return canonical_answer(boxed) or None
+
+
+def score_problem(problem: Problem, completions: list[Completion], timeout_s: float) -> dict[str, Any]:
+    """(n, c, mean_length, majority_correct, rewards) for one problem's samples."""
+    texts = [t for t, _ in completions]
+    rewards = [math_reward(t, problem.answer, timeout_s=timeout_s) for t in texts]
+    _, maj_ok = majority_vote([_answer_key(t) for t in texts], rewards)
+    return {
+        "n": len(texts),
+        "c": int(sum(r > 0.5 for r in rewards)),
+        "mean_length": float(np.mean([k for _, k in completions])) if completions else 0.0,
+        "majority_correct": bool(maj_ok),
+        "rewards": [float(r) for r in rewards],
+        "completions": texts,
+    }
+
+
+def _seeded_generate(backend: Backend, prompts: list[str], n: int, sampling: Sampling) -> list[list[Completion]]:
+    import torch
+
+    devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(sampling.seed)
+        return backend.generate(prompts, n, sampling)
+
+
+def run_benchmark(name: str, problems: list[Problem], backend: Backend, tokenizer: Any,
+                  cfg: EvalConfig, step: int) -> BenchmarkRun:
+    from harness.tasks import render_prompt
+
+    prompts = [render_prompt(tokenizer, p.problem) for p in problems]
+    sampling = Sampling(cfg.temperature, cfg.top_p, cfg.max_new_tokens, benchmark_seed(cfg.seed, name))
+    if isinstance(backend, HFBackend):
+        backend.desc = f"eval {name}"
+    t0 = time.perf_counter()
+    outputs = _seeded_generate(backend, prompts, cfg.n, sampling)
+    t1 = time.perf_counter()
+    scored = [score_problem(p, outs, cfg.reward_timeout_s) for p, outs in zip(problems, outputs)]
+    t2 = time.perf_counter()
+    rows = [{"step": int(step), "benchmark": name, "problem_id": p.id, **s} for p, s in zip(problems, scored)]
+    samples = [
+        {"benchmark": name, "problem_id": p.id, "prompt": prompt, "completion": s["completions"][0],
+         "reward": s["rewards"][0]}
+        for p, prompt, s in list(zip(problems, prompts, scored))[: cfg.samples_per_benchmark]
+    ]
+    tokens = sum(k for outs in outputs for _, k in outs)
+    return BenchmarkRun(name, rows, samples, t1 - t0, t2 - t1, tokens)
+
+
+# ---------------------------------------------------------------------------- summaries
+
+
+def benchmark_metrics(records: pd.DataFrame, ks: list[int]) -> dict[str, float]:
+    """pass@k (k <= n), avg@n, maj@n and mean length of one benchmark's records."""
+    n, c = records["n"].to_numpy(), records["c"].to_numpy()
+    out = {f"pass@{k}": float(np.mean(pass_at_k(n, c, k))) for k in ks}
+    out["avg@n"] = float(np.mean(c / n))
+    out["maj@n"] = float(records["majority_correct"].mean())
+    out["mean_length"] = float(records["mean_length"].mean())
+    return out
+
+
+def summarize(records: pd.DataFrame, ks: list[int]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Per-benchmark metrics and their unweighted mean over benchmarks."""
+    per = {str(name): benchmark_metrics(group, ks) for name, group in records.groupby("benchmark", sort=False)}
+    keys = [f"pass@{k}" for k in ks] + ["avg@n", "maj@n"]
+    avg = {key: float(np.mean([m[key] for m in per.values()])) for key in keys} if per else {}
+    return per, avg
+
+
+def flat_metrics(per: dict[str, dict[str, float]], avg: dict[str, float]) -> dict[str, float]:
+    """``eval/<benchmark>/<metric>`` and ``eval/avg/<metric>`` (W&B / metrics.jsonl keys)."""
+    out = {f"eval/{b}/{k}": v for b, m in per.items() for k, v in m.items()}
+    out.update({f"eval/avg/{k}": v for k, v in avg.items()})
+    return out
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+def _atomic_write_bytes(path: Path, write: Any) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def write_records(path: Path, records: pd.DataFrame, save_completions: bool) -> None:
+    schema = RECORD_SCHEMA if save_completions else pa.schema([f for f in RECORD_SCHEMA if f.name != "completions"])
+    table = pa.Table.from_pandas(records[[f.name for f in schema]], schema=schema, preserve_index=False)
+    _atomic_write_bytes(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    _atomic_write_bytes(path, lambda tmp: tmp.write_text(json.dumps(summary, indent=1, default=float)))
+
+
+def record_metrics(run_dir: Path | str, step: int, metrics: dict[str, float]) -> None:
+    """Append an eval line to ``metrics.jsonl``, replacing an earlier eval line of this step
+    (docs/run_dir.md: a step appears at most once per kind)."""
+    path = Path(run_dir) / "metrics.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    kept = []
+    for line in lines:
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row.get("step") == int(step) and any(k.startswith("eval/") for k in row):
+            continue
+        kept.append(line)
+    kept.append(json.dumps({"step": int(step), **metrics}))
+    _atomic_write_bytes(path, lambda tmp: tmp.write_text("\n".join(kept) + "\n"))
+
+
+# ------------------------------------------------------------------------------ evaluate
+
+
+def _make_backend(model: Any, tokenizer: Any, cfg: EvalConfig) -> Backend:
+    if cfg.backend == "vllm":
+        log.warning("eval.backend=vllm needs a checkpoint path (python -m harness.eval); "
+                    "evaluating the in-memory model with the hf backend")
+    return HFBackend(model, tokenizer, batch_size=cfg.batch_size, progress=cfg.progress)
+
+
+def evaluate(model: Any, tokenizer: Any, benchmarks: dict[str, BenchmarkConfig] | list[Any] | Any,
+             eval_cfg: EvalConfig | Any, *, step: int, run_dir: Path | str,
+             backend: Backend | None = None, extra: dict[str, Any] | None = None) -> EvalResult:
+    """Sample ``eval_cfg.n`` completions per problem of each benchmark, score them, and
+    write ``<run_dir>/eval/step-<step>/{records.parquet,summary.json}`` (overwritten on
+    re-run).  ``backend`` defaults to batched HF generation with ``model``."""
+    cfg = eval_config_from(eval_cfg)
+    benches = benchmarks_from(benchmarks)
+    if not benches:
+        raise ValueError("benchmark: nothing to evaluate (choose e.g. benchmark=[arith_test])")
+    problems = {name: load_benchmark(b) for name, b in benches.items()}  # fail before sampling
+    backend = backend or _make_backend(model, tokenizer, cfg)
+    t0 = time.perf_counter()
+    runs = [run_benchmark(name, probs, backend, tokenizer, cfg, step) for name, probs in problems.items()]
+    records = pd.DataFrame([row for r in runs for row in r.rows])
+    per, avg = summarize(records, cfg.k)
+    metrics = flat_metrics(per, avg)
+    timing = {
+        "total_s": time.perf_counter() - t0,
+        "generate_s": sum(r.generate_s for r in runs),
+        "verify_s": sum(r.verify_s for r in runs),
+        "tokens": float(sum(r.tokens for r in runs)),
+        "problems": float(len(records)),
+    }
+    for r in runs:
+        per[r.name].update(num_problems=len(r.rows), generate_s=r.generate_s, verify_s=r.verify_s, tokens=r.tokens)
+    summary = {
+        "step": int(step), "n": cfg.n, "k": cfg.k, "benchmarks": per, "avg": avg, "metrics": metrics,
+        "eval": asdict(cfg), "benchmark_configs": {k: asdict(v) for k, v in benches.items()},
+        "timing": timing, **(extra or {}),
+    }
+    out = step_dir(run_dir, step)
+    out.mkdir(parents=True, exist_ok=True)
+    write_records(out / RECORDS, records, cfg.save_completions)
+    write_summary(out / SUMMARY, summary)
+    samples = [s for r in runs for s in r.samples]
+    return EvalResult(int(step), metrics, samples, records, summary, out, timing)
+
+
+def log_to_wandb(result: EvalResult, step: int) -> bool:
+    """Log ``result.metrics`` and a samples table to the active W&B run (False if none).
+
+    Logged with ``train/global_step`` (the step metric transformers' W&B callback
+    defines) rather than ``step=``, which W&B drops when it lags its own counter.
+    """
+    import wandb
+
+    if wandb.run is None:
+        return False
+    payload: dict[str, Any] = dict(result.metrics)
+    if result.samples:
+        data = [[s[c] for c in SAMPLE_COLUMNS] for s in result.samples]
+        payload["eval/samples"] = wandb.Table(columns=SAMPLE_COLUMNS, data=data)
+    payload["train/global_step"] = int(step)
+    wandb.log(payload)
+    return True

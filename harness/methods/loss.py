@@ -1,0 +1,119 @@
+"""`policy_loss`: one entry point for every registered method."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import torch
+from torch import Tensor
+
+from harness.methods.config import MethodConfig
+from harness.methods.registry import Traced, get_method, get_method_config
+from harness.methods.surrogate import aggregate, clipped_surrogate, clipped_tokens, k3_kl
+
+
+def policy_loss(
+    name: str | MethodConfig,
+    logp: Tensor,
+    old_logp: Tensor,
+    advantages: Tensor,
+    mask: Tensor,
+    *,
+    entropy: Tensor | None = None,
+    ref_logp: Tensor | None = None,
+    n_tokens: float | Tensor | None = None,
+    n_seqs: float | Tensor | None = None,
+    max_len: float | None = None,
+    **params: object,
+) -> tuple[Tensor, dict[str, float]]:
+    """The policy loss of method `name` on one micro-batch, and its metrics.
+
+        x[i,t] = (logp − old_logp)·mask,  X = trace of x (the method's kernel),
+        ℓ[i,t] = −min(ρ·A, clip(ρ, 1−ε_low, 1+ε_high)·A) [· W] + β·k3,  ρ = exp(min(X, 20)),
+        loss   = aggregate(ℓ) by `loss_agg`.
+
+    name: a registered method ("grpo", "grpo_lambda", "gspo", "ptrace",
+        "strace") or a method config instance (e.g. built by Hydra).
+    logp, old_logp, mask: [B, T]; logp carries the gradient, mask is nonzero
+        on valid completion tokens (right padding). advantages: [B] or [B, T].
+    entropy: [B, T], required by "strace". ref_logp: [B, T], required when beta > 0.
+    params: override the method's defaults (fields of its config dataclass).
+    n_tokens, n_seqs, max_len: the aggregation's denominators (token count for
+        token-mean, sequence count for seq-mean-*, T_max for
+        seq-mean-token-sum-norm). They default to this micro-batch's own
+        counts, so one call gives the one-batch loss. Under gradient
+        accumulation pass the global counts and sum the micro-batch losses.
+
+    Returns the scalar loss (with gradient) and python-float metrics:
+    clip_frac, ratio_mean, abs_x_mean (mean |X|), eligible_frac, and kl when beta > 0.
+    """
+    cfg = _resolve_config(name, params)
+    _check_shapes(logp, old_logp, advantages, mask, entropy=entropy, ref_logp=ref_logp)
+    _check_counts(n_tokens=n_tokens, n_seqs=n_seqs, max_len=max_len)
+    if cfg.beta > 0 and ref_logp is None:
+        raise ValueError(f"beta={cfg.beta} > 0 needs `ref_logp` (the reference model's log-probs, [B, T])")
+    dtype = torch.promote_types(logp.dtype, torch.float32)
+    logp = logp.to(dtype)
+    valid = mask.bool()
+    adv = advantages.to(dtype).clamp(min=cfg.adv_clamp)
+    x = torch.where(valid, logp - old_logp.to(dtype), 0)
+    traced = get_method(cfg.name).trace(x, valid, cfg, entropy)
+    per_token, ratio = clipped_surrogate(traced.log_ratio, adv, cfg.clip_low, cfg.clip_high)
+    if traced.weight is not None:
+        per_token = per_token * traced.weight
+    kl = None
+    if cfg.beta > 0:
+        kl = k3_kl(logp, ref_logp.to(dtype), valid)
+        per_token = per_token + cfg.beta * kl
+    loss = aggregate(per_token, traced.loss_mask, cfg.loss_agg, n_tokens=n_tokens, n_seqs=n_seqs, max_len=max_len)
+    return loss, _metrics(cfg, traced, ratio, adv, valid, kl)
+
+
+def _resolve_config(name: str | MethodConfig, params: dict[str, object]) -> MethodConfig:
+    """The method's config: its defaults (or the given config) with `params` applied."""
+    if isinstance(name, MethodConfig):
+        params = {**{f.name: getattr(name, f.name) for f in fields(name) if f.name != "name"}, **params}
+        name = name.name
+    return get_method_config(name, **params)
+
+
+def _check_shapes(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor, **optional: Tensor | None) -> None:
+    """Every [B, T] input matches logp; advantages is [B] or [B, T]."""
+    if logp.dim() != 2:
+        raise ValueError(f"logp must be [B, T], got shape {tuple(logp.shape)}")
+    for tensor_name, tensor in {"old_logp": old_logp, "mask": mask, **optional}.items():
+        if tensor is not None and tensor.shape != logp.shape:
+            raise ValueError(f"{tensor_name} has shape {tuple(tensor.shape)} but logp has shape {tuple(logp.shape)}")
+    if advantages.shape not in (logp.shape[:1], logp.shape):
+        raise ValueError(
+            f"advantages must be [B] or [B, T] with [B, T] = {list(logp.shape)}, got shape {tuple(advantages.shape)}"
+        )
+
+
+def _check_counts(**counts: float | Tensor | None) -> None:
+    """The global aggregation counts, when given, are positive."""
+    for count_name, count in counts.items():
+        if count is not None and not count > 0:
+            raise ValueError(f"{count_name} must be > 0, got {count}")
+
+
+@torch.no_grad()
+def _metrics(
+    cfg: MethodConfig, traced: Traced, ratio: Tensor, adv: Tensor, valid: Tensor, kl: Tensor | None
+) -> dict[str, float]:
+    """Means over the aggregated tokens (eligible_frac: over the valid ones), as python floats."""
+    keep = traced.loss_mask
+    n_keep = keep.sum().clamp(min=1)
+
+    def mean(values: Tensor) -> Tensor:
+        return values.masked_fill(~keep, 0).sum() / n_keep
+
+    metrics = {
+        "clip_frac": mean(clipped_tokens(ratio, adv, cfg.clip_low, cfg.clip_high).to(ratio.dtype)),
+        "ratio_mean": mean(ratio),
+        "abs_x_mean": mean(traced.log_ratio.abs()),
+        "eligible_frac": (traced.eligible & valid).sum().to(ratio.dtype) / valid.sum().clamp(min=1),
+    }
+    if kl is not None:
+        metrics["kl"] = mean(kl)
+    return dict(zip(metrics, torch.stack(list(metrics.values())).tolist()))

@@ -1,0 +1,85 @@
+"""Built-in multi-step arithmetic task: seeded, procedurally generated, offline.
+
+A problem chains ``steps`` operations on small integers, left to right::
+
+    Compute ((7 + 5) * 3) - 4.
+
+and its worked solution spells out one line per step, ending in the boxed answer::
+
+    7 + 5 = 12. 12 * 3 = 36. 36 - 4 = 32. The answer is \\boxed{32}.
+
+Train and test splits are disjoint by construction: a problem belongs to the
+test split iff a stable hash of its text falls in the test bucket, so no
+seed or size can make them overlap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+OPS = ("+", "-", "*")
+_TEST_BUCKETS = 5  # 1 in 5 of all problems is reserved for evaluation
+SPLITS = ("train", "test")
+
+
+def _is_test(problem: str) -> bool:
+    digest = hashlib.sha256(problem.encode()).digest()
+    return digest[0] % _TEST_BUCKETS == 0
+
+
+def _apply(a: int, op: str, b: int) -> int:
+    return a + b if op == "+" else a - b if op == "-" else a * b
+
+
+def _sample(rng: random.Random, steps: int, max_operand: int) -> tuple[str, str, str]:
+    value = rng.randint(1, max_operand)
+    expr, lines = str(value), []
+    for i in range(steps):
+        op, b = rng.choice(OPS), rng.randint(1, max_operand)
+        result = _apply(value, op, b)
+        expr = f"({expr} {op} {b})" if i < steps - 1 else f"{expr} {op} {b}"
+        lines.append(f"{value} {op} {b} = {result}.")
+        value = result
+    problem = f"Compute {expr}."
+    solution = " ".join(lines) + f" The answer is \\boxed{{{value}}}."
+    return problem, str(value), solution
+
+
+def make_problems(
+    split: str, n: int, *, steps: int = 2, max_operand: int = 9, seed: int = 0
+) -> list[dict[str, str]]:
+    """``n`` distinct problems of ``split`` ("train" or "test"), reproducible from ``seed``.
+
+    Each row has ``id``, ``problem``, ``answer`` and ``solution``.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"task split must be one of {SPLITS}, got {split!r}")
+    if steps < 1 or max_operand < 1 or n < 1:
+        raise ValueError(f"need steps >= 1, max_operand >= 1, n >= 1 (got {steps}, {max_operand}, {n})")
+    rng = random.Random(f"arith-{split}-{steps}-{max_operand}-{seed}")
+    rows: dict[str, dict[str, str]] = {}
+    for _ in range(200 * n):
+        problem, answer, solution = _sample(rng, steps, max_operand)
+        if problem not in rows and _is_test(problem) == (split == "test"):
+            rows[problem] = {"problem": problem, "answer": answer, "solution": solution}
+            if len(rows) == n:
+                break
+    if len(rows) < n:
+        raise ValueError(
+            f"arithmetic task has only {len(rows)} distinct {split} problems with steps={steps}, "
+            f"max_operand={max_operand}; asked for {n}"
+        )
+    return [{"id": f"arith-{split}-s{steps}-{i}", **row} for i, row in enumerate(rows.values())]
+
+
+def tokenizer_corpus(n: int = 4000, steps: tuple[int, ...] = (1, 2, 3, 4, 5), max_operand: int = 20) -> list[str]:
+    """Text the tiny models' tokenizer is trained on: problems, solutions, instruction."""
+    from harness.tasks import INSTRUCTION
+
+    rng = random.Random("tokenizer-corpus")
+    texts = [INSTRUCTION]
+    for i in range(n):
+        problem, _, solution = _sample(rng, steps[i % len(steps)], max_operand)
+        texts += [problem, solution]
+    return texts

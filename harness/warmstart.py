@@ -1,0 +1,68 @@
+"""Supervised warm start for tiny models, made once and cached.
+
+A tiny model trained from scratch solves nothing, so RL would only ever see
+zero reward. Before RL, the default run fine-tunes it (TRL's ``SFTTrainer``,
+completion-only loss) on worked solutions of the arithmetic task's train
+split, saves the result under ``cache_dir`` keyed by everything that shapes it,
+and later runs reuse it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+from datasets import Dataset
+
+from harness.config import ModelConfig, TaskConfig
+from harness.models import build_tiny
+from harness.tasks import prompt_messages
+from harness.tasks.arith import make_problems
+
+
+def cache_key(model: ModelConfig, task: TaskConfig, seed: int) -> str:
+    spec = {"tiny": model.tiny, "warm_start": vars(model.warm_start), "steps": task.steps,
+            "max_operand": task.max_operand, "seed": seed, "version": 1}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _sft_dataset(model: ModelConfig, task: TaskConfig, seed: int) -> Dataset:
+    rows = make_problems("train", model.warm_start.n_problems, steps=task.steps,
+                         max_operand=task.max_operand, seed=seed)
+    return Dataset.from_dict({
+        "prompt": [prompt_messages(r["problem"]) for r in rows],
+        "completion": [[{"role": "assistant", "content": r["solution"]}] for r in rows],
+    })
+
+
+def _train(model_cfg: ModelConfig, task: TaskConfig, seed: int, out: Path) -> None:
+    from trl import SFTConfig, SFTTrainer
+
+    model, tokenizer = build_tiny(model_cfg.tiny, seed=seed)
+    ws = model_cfg.warm_start
+    with tempfile.TemporaryDirectory() as tmp:
+        args = SFTConfig(
+            output_dir=tmp, max_steps=ws.steps, per_device_train_batch_size=ws.batch_size,
+            learning_rate=ws.lr, lr_scheduler_type="cosine", warmup_steps=ws.steps // 20,
+            logging_steps=max(1, ws.steps // 5), save_strategy="no", report_to="none",
+            use_cpu=True, seed=seed, data_seed=seed, dataloader_num_workers=0, disable_tqdm=True,
+        )
+        trainer = SFTTrainer(model=model, args=args, train_dataset=_sft_dataset(model_cfg, task, seed),
+                             processing_class=tokenizer)
+        trainer.train()
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+
+
+def warm_start(model: ModelConfig, task: TaskConfig, seed: int, cache_dir: str | Path) -> Path:
+    """Path of the cached warm-start checkpoint, training it first if it is missing."""
+    out = Path(cache_dir) / "warmstart" / f"{model.tiny}-{cache_key(model, task, seed)}"
+    if (out / "config.json").exists():
+        return out
+    tmp = out.with_name(out.name + ".partial")
+    print(f"[harness] warm start: {model.warm_start.steps} SFT steps on worked solutions -> {out}")
+    _train(model, task, seed, tmp)
+    tmp.replace(out) if not out.exists() else None
+    return out

@@ -1,0 +1,166 @@
+"""Synthetic run directories written exactly per docs/run_dir.md (fixtures: conftest.py).
+
+Every number is a simple function of the run's spec, so the tests can compute
+the expected table cells by hand from :class:`RunSpec` alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+BENCHMARKS = ("aime24", "math500")
+N = 32
+STEPS = 10
+EVAL_STEPS = (5, 10)
+PROMPTS_PER_STEP = 8
+
+
+@dataclass
+class RunSpec:
+    """One synthetic run; ``c[step][benchmark]`` are the per-problem correct counts (n = N)."""
+
+    job: str
+    method: str
+    model: str
+    seed: int
+    status: str = "finished"
+    lam: float | None = None
+    style: str | None = None
+    placement: str | None = None
+    quantile: float | None = None
+    group: str = "main"
+    reward_offset: float = 0.0  # train/reward_mean = 0.05 * step + reward_offset
+    tokens_per_step: int = 1000  # train/tokens = tokens_per_step * step
+    c: dict[int, dict[str, list[int]]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.method}-{self.model}-s{self.seed}"
+
+    def reward(self, step: int) -> float:
+        return 0.05 * step + self.reward_offset
+
+    @property
+    def logged_steps(self) -> int:
+        return STEPS if self.status == "finished" else STEPS // 2
+
+
+def _config(spec: RunSpec) -> dict:
+    method = {"name": spec.method}
+    for key, value in (("lam", spec.lam), ("style", spec.style), ("placement", spec.placement),
+                       ("entropy_quantile", spec.quantile)):
+        if value is not None:
+            method[key] = value
+    return {"method": method, "model": {"name": spec.model, "dtype": "float32"},
+            "task": {"name": "arith"}, "trainer": {"seed": spec.seed, "max_steps": STEPS},
+            "eval": {"interval": 5, "n": N}}
+
+
+def _metrics(spec: RunSpec) -> list[dict]:
+    lines = []
+    for step in range(1, spec.logged_steps + 1):
+        lines.append({"step": step, "train/reward_mean": spec.reward(step), "train/reward_std": 0.1,
+                      "train/accuracy": spec.reward(step) / 2, "train/response_length": 50.0,
+                      "train/clip_frac": 0.0, "train/entropy": 1.0, "train/kl": 0.0,
+                      "train/tokens": spec.tokens_per_step * step, "train/prompts": PROMPTS_PER_STEP * step,
+                      "time/wall": 2.0 * step})
+        if step in spec.c:
+            ev = {"step": step}
+            for bench, cs in spec.c[step].items():
+                ev[f"eval/{bench}/pass@1"] = sum(cs) / (N * len(cs))
+            lines.append(ev)
+    return lines
+
+
+def write_run(run_dir: Path, spec: RunSpec) -> Path:
+    """A run directory as harness.train writes it (checkpoint/final dirs left empty)."""
+    (run_dir / ".hydra").mkdir(parents=True)
+    (run_dir / "checkpoints" / "checkpoint-5").mkdir(parents=True)
+    cfg = _config(spec)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg))
+    (run_dir / ".hydra" / "config.yaml").write_text(yaml.safe_dump(cfg))
+    tags = [f"method:{spec.method}", f"model:{spec.model}", f"seed:{spec.seed}"]
+    (run_dir / "run.json").write_text(json.dumps({
+        "name": spec.name, "group": spec.group, "tags": tags, "status": spec.status,
+        "started": "2026-11-22T05:40:00", "finished": "2026-11-22T06:00:00" if spec.status == "finished" else None,
+        "error": "RuntimeError: CUDA out of memory" if spec.status == "failed" else None,
+        "wandb_id": None, "steps": spec.logged_steps}))
+    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in _metrics(spec)))
+    for step, per_bench in spec.c.items():
+        rows = [{"step": step, "benchmark": b, "problem_id": f"{b}-{i}", "n": N, "c": c,
+                 "mean_length": 40.0 + c, "majority_correct": c > N // 2,
+                 "completions": ["x"] * 2, "rewards": [0.0, 1.0]}
+                for b, cs in per_bench.items() for i, c in enumerate(cs)]
+        out = run_dir / "eval" / f"step-{step}"
+        out.mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(rows), out / "records.parquet")
+        (out / "summary.json").write_text("{}")
+    return run_dir
+
+
+def counts(seed: int, method: str, step: int) -> dict[str, list[int]]:
+    """Deterministic per-problem correct counts that differ by seed, method and step."""
+    base = {"grpo": 1, "gspo": 2, "strace": 3, "grpo_lambda": 2}[method] + seed + (step == 10)
+    return {"aime24": [0, base, 3 * base], "math500": [base + 4, N, 1, 20]}
+
+
+def _evaluated(spec: RunSpec) -> RunSpec:
+    steps = [s for s in EVAL_STEPS if s <= spec.logged_steps]
+    spec.c = {s: counts(spec.seed, spec.method, s) for s in steps}
+    return spec
+
+
+def main_specs() -> list[RunSpec]:
+    """grpo on both models; strace finished on tiny, failed/unfinished on tiny-m;
+    gspo one finished + one failed seed on tiny and no run on tiny-m."""
+    strace = {"lam": 0.99, "quantile": 0.2}
+    specs = [
+        RunSpec("0", "grpo", "tiny", 0), RunSpec("1", "grpo", "tiny", 1),
+        RunSpec("2", "grpo", "tiny-m", 0, reward_offset=0.1), RunSpec("3", "grpo", "tiny-m", 1, reward_offset=0.1),
+        RunSpec("4", "strace", "tiny", 0, reward_offset=0.2, tokens_per_step=800, **strace),
+        RunSpec("5", "strace", "tiny", 1, reward_offset=0.1, tokens_per_step=800, **strace),
+        RunSpec("6", "strace", "tiny-m", 0, status="failed", **strace),
+        RunSpec("7", "strace", "tiny-m", 1, status="running", **strace),
+        RunSpec("8", "gspo", "tiny", 0, reward_offset=0.05),
+        RunSpec("9", "gspo", "tiny", 1, status="failed"),
+    ]
+    return [_evaluated(s) for s in specs]
+
+
+def ablation_specs() -> list[RunSpec]:
+    """GRPO-λ over λ × placement (one cell only failed), S-trace over the entropy quantile."""
+    specs = []
+    job = 0
+    for lam in (0.9, 0.99):
+        for placement in ("ratio", "weight"):
+            for seed in (0, 1):
+                failed = lam == 0.9 and placement == "weight"
+                specs.append(RunSpec(str(job), "grpo_lambda", "tiny", seed, status="failed" if failed else "finished",
+                                     lam=lam, style="recent", placement=placement, group="lambda_ablation",
+                                     reward_offset=lam / 10 + (placement == "weight") / 20))
+                job += 1
+    for q in (0.1, 0.2):
+        specs.append(RunSpec(str(job), "strace", "tiny", 0, lam=0.99, quantile=q, group="entropy_quantile_ablation"))
+        job += 1
+    return [_evaluated(s) for s in specs]
+
+
+@dataclass
+class SyntheticSweeps:
+    root: Path
+    main: Path
+    ablation: Path
+    main_specs: list[RunSpec]
+    ablation_specs: list[RunSpec]
+
+    def spec(self, run: str) -> RunSpec:
+        """The spec of a loaded run (its ``run`` column)."""
+        path = Path(run)
+        specs = self.main_specs if path.parent == self.main else self.ablation_specs
+        return next(s for s in specs if s.job == path.name)

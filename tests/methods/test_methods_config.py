@@ -1,0 +1,171 @@
+"""Method configs (the Hydra schemas) and the advantage estimator."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.methods import METHODS, compute_advantages, get_method_config
+from harness.methods.config import GRPOConfig, GRPOLambdaConfig, STraceConfig
+
+FAST = settings(max_examples=25, deadline=None)
+
+EXPECTED_DEFAULTS = {
+    "grpo": {"clip_low": 0.2, "clip_high": 0.2, "loss_agg": "seq-mean-token-mean", "beta": 0.0, "adv_clamp": -math.inf},
+    "grpo_lambda": {
+        "placement": "ratio", "style": "both", "lam": 0.99, "gamma": 1.0, "normalize": False,
+        "adv_clamp": -0.1, "weight_norm": False, "clip_low": 0.2, "clip_high": 0.2,
+    },
+    "gspo": {"normalize": True, "clip_low": 3e-4, "clip_high": 4e-4, "loss_agg": "seq-mean-token-mean"},
+    "ptrace": {"style": "recent", "normalize": True, "lam": 0.99, "clip_low": 0.2, "clip_high": 0.2, "loss_agg": "seq-mean-token-mean"},
+    "strace": {"style": "recent", "normalize": True, "lam": 0.99, "entropy_quantile": 0.2, "entropy_scope": "batch", "loss_mask": False},
+}
+
+
+def test_the_five_methods_are_registered():
+    assert set(METHODS) == set(EXPECTED_DEFAULTS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_DEFAULTS))
+def test_defaults_follow_the_spec(name):
+    cfg = get_method_config(name)
+    assert cfg.name == name
+    for field, value in EXPECTED_DEFAULTS[name].items():
+        assert getattr(cfg, field) == value, field
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_DEFAULTS))
+def test_config_is_a_plain_structured_config_schema(name):
+    config = METHODS[name].config
+    for f in fields(config):
+        assert f.type in (str, int, float, bool), f.name
+    config()  # every field has a default
+    omegaconf = pytest.importorskip("omegaconf")
+    built = omegaconf.OmegaConf.to_object(omegaconf.OmegaConf.structured(config))
+    assert built == config()
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "value", "allowed"),
+    [
+        ("grpo_lambda", "lam", 1.5, "[0.0, 1.0]"),
+        ("ptrace", "lam", -0.1, "[0.0, 1.0]"),
+        ("ptrace", "gamma", 2.0, "[0.0, 1.0]"),
+        ("strace", "entropy_quantile", 0.0, "(0.0, 1.0]"),
+        ("strace", "entropy_quantile", 1.2, "(0.0, 1.0]"),
+        ("grpo", "clip_low", -0.1, "[0.0, 1.0]"),
+        ("gspo", "clip_high", -1e-4, "[0.0, inf]"),
+        ("grpo", "beta", -1.0, "[0.0, inf]"),
+        ("grpo", "adv_clamp", 0.5, "[-inf, 0.0]"),
+        ("grpo_lambda", "style", "newest", "recent, both, uniform"),
+        ("grpo_lambda", "placement", "logit", "ratio, weight"),
+        ("ptrace", "loss_agg", "mean", "token-mean, seq-mean-token-mean"),
+        ("strace", "entropy_scope", "token", "batch, sequence"),
+        ("grpo", "name", "ppo", "grpo, grpo_lambda, gspo, ptrace, strace"),
+        ("grpo", "name", "gspo", "grpo, grpo_lambda, gspo, ptrace, strace"),
+        ("ptrace", "normalize", "yes", "bool"),
+        ("ptrace", "lam", "0.5", "float"),
+    ],
+)
+def test_invalid_values_fail_at_construction_naming_the_field(name, field, value, allowed):
+    with pytest.raises(ValueError, match=field) as error:
+        METHODS[name].config(**{field: value})
+    assert allowed in str(error.value)
+
+
+def test_omegaconf_build_runs_the_validation():
+    omegaconf = pytest.importorskip("omegaconf")
+    cfg = omegaconf.OmegaConf.structured(STraceConfig)
+    cfg.entropy_quantile = 0.0
+    with pytest.raises(ValueError, match="entropy_quantile"):
+        omegaconf.OmegaConf.to_object(cfg)
+
+
+def test_unknown_method_lists_the_known_ones():
+    with pytest.raises(ValueError, match="unknown method 'ppo'; known methods: grpo, grpo_lambda, gspo, ptrace, strace"):
+        get_method_config("ppo")
+
+
+def test_unknown_parameter_names_it_and_the_allowed_ones():
+    with pytest.raises(ValueError, match="unknown parameter.*lam.*allowed: clip_low"):
+        get_method_config("grpo", lam=0.5)
+
+
+def test_ints_are_accepted_for_floats():
+    assert get_method_config("ptrace", lam=1).lam == 1.0
+    assert isinstance(GRPOConfig(clip_low=0).clip_low, float)
+
+
+@FAST
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_lambda_and_gamma_accepted_exactly_in_unit_interval(value):
+    for field in ("lam", "gamma"):
+        if 0.0 <= value <= 1.0:
+            assert getattr(GRPOLambdaConfig(**{field: value}), field) == value
+        else:
+            with pytest.raises(ValueError, match=field):
+                GRPOLambdaConfig(**{field: value})
+
+
+@FAST
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_entropy_quantile_accepted_exactly_in_half_open_unit_interval(value):
+    if 0.0 < value <= 1.0:
+        assert STraceConfig(entropy_quantile=value).entropy_quantile == value
+    else:
+        with pytest.raises(ValueError, match="entropy_quantile"):
+            STraceConfig(entropy_quantile=value)
+
+
+@FAST
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_clip_high_accepts_exactly_non_negative(value):
+    if value >= 0:
+        GRPOConfig(clip_high=value)
+    else:
+        with pytest.raises(ValueError, match="clip_high"):
+            GRPOConfig(clip_high=value)
+
+
+# compute_advantages
+
+
+def test_group_advantages_match_the_formula():
+    rewards = torch.tensor([1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.5, 0.0])
+    groups = rewards.view(2, 4)
+    expected = (groups - groups.mean(1, keepdim=True)) / (groups.std(1, keepdim=True, correction=1) + 1e-6)
+    torch.testing.assert_close(compute_advantages(rewards, 4), expected.flatten())
+    first = torch.tensor([1.0, 0.0, 0.0, 1.0])
+    torch.testing.assert_close(compute_advantages(rewards, 4)[:4], (first - 0.5) / (math.sqrt(1 / 3) + 1e-6))
+
+
+def test_batch_and_none_scaling_and_clamp():
+    rewards = torch.tensor([1.0, 0.0, 2.0, 2.0, 3.0, 1.0])
+    centred = torch.tensor([0.5, -0.5, 0.0, 0.0, 1.0, -1.0])
+    torch.testing.assert_close(compute_advantages(rewards, 2, scale="none"), centred)
+    torch.testing.assert_close(compute_advantages(rewards, 2, scale="batch"), centred / (rewards.std() + 1e-6))
+    clamped = compute_advantages(rewards, 2, scale="none", adv_clamp=-0.1)
+    torch.testing.assert_close(clamped, centred.clamp(min=-0.1))
+
+
+def test_constant_group_gives_zero_advantage():
+    assert (compute_advantages(torch.ones(8), 4) == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("rewards", "group_size", "scale", "match"),
+    [
+        (torch.ones(4), 1, "group", "group_size must be >= 2"),
+        (torch.ones(10), 4, "group", "len\\(rewards\\)=10 is not divisible by group_size=4"),
+        (torch.ones(8), 4, "prompt", "scale must be one of group, batch, none"),
+        (torch.ones(2, 4), 4, "group", "rewards must be 1-D"),
+    ],
+)
+def test_advantage_errors_name_the_problem(rewards, group_size, scale, match):
+    with pytest.raises(ValueError, match=match):
+        compute_advantages(rewards, group_size, scale=scale)

@@ -1,0 +1,179 @@
+"""harness.rewards: boxed extraction, equivalence, time limits, TRL wrappers."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from harness import rewards
+from harness.rewards import (
+    format_reward,
+    format_reward_func,
+    gold_is_parseable,
+    last_boxed,
+    math_reward,
+    math_reward_func,
+)
+
+EQUIVALENT = [
+    (r"\boxed{0.5}", r"\frac{1}{2}"),
+    (r"\boxed{1/2}", r"\frac{1}{2}"),
+    (r"\boxed{\dfrac{1}{2}}", "1/2"),
+    (r"\boxed{\tfrac12}", "0.5"),
+    (r"\boxed{2\sqrt{2}}", r"\sqrt{8}"),
+    (r"\boxed{x=3}", "3"),
+    (r"\boxed{1,000}", "1000"),
+    (r"\boxed{5.}", "5"),
+    (r"The answer is $\boxed{5}$.", "5"),
+    (r"\boxed{3.0}", "3"),
+    (r"\boxed{-7}", "-7"),
+    (r"\boxed{\frac{\sqrt{3}}{2}}", r"\frac{\sqrt{3}}{2}"),
+    (r"\boxed{\frac{\sqrt3}{2}}", r"\frac{\sqrt{3}}{2}"),
+    (r"\boxed{(1,2)}", "(1, 2)"),
+    (r"\boxed{\left( 1, 2 \right)}", "(1,2)"),
+    (r"\boxed{[1,2)}", "[1, 2)"),
+    (r"\boxed{\{2,1\}}", r"\{1,2\}"),
+    (r"\boxed{x^2+1}", "1+x^2"),
+    (r"\boxed{90^\circ}", "90"),
+    (r"\boxed{6\%}", "6"),
+    (r"\boxed{\text{(A)}}", "A"),
+    (r"\boxed 5", "5"),
+    (r"\fbox{7}", "7"),
+    (r"\boxed{\boxed{7}}", "7"),
+    (r"first \boxed{1}, finally \boxed{2}", "2"),
+]
+
+WRONG = [
+    (r"\boxed{4}", "3"),
+    (r"\boxed{(1,2]}", "[1,2)"),
+    (r"\boxed{x^2-1}", "1+x^2"),
+    (r"\boxed{2\pi}", r"\pi"),
+    (r"\boxed{\frac{1}{3}}", "0.5"),
+    (r"first \boxed{2}, finally \boxed{1}", "2"),
+    (r"\boxed{3} then \boxed{", "3"),  # truncated last box: no final answer
+    (r"\boxed{}", "0"),
+    ("no box here, the answer is 3", "3"),
+    (r"\boxed{3}", ""),
+]
+
+
+@pytest.mark.parametrize(("completion", "gold"), EQUIVALENT)
+def test_equivalent_answers_score_one(completion: str, gold: str) -> None:
+    assert math_reward(completion, gold) == 1.0
+
+
+@pytest.mark.parametrize(("completion", "gold"), WRONG)
+def test_wrong_or_missing_answers_score_zero(completion: str, gold: str) -> None:
+    assert math_reward(completion, gold) == 0.0
+
+
+def test_last_boxed_extraction() -> None:
+    assert last_boxed(r"a \boxed{\frac{\sqrt{3}}{2}} b") == r"\frac{\sqrt{3}}{2}"
+    assert last_boxed(r"\boxed{1} and \boxed{ {2} }") == " {2} "
+    assert last_boxed(r"$\boxed 42$.") == "42"
+    assert last_boxed(r"\boxed{\{1\}}") == r"\{1\}"
+    assert last_boxed(r"\boxed{1} \boxed{2") is None
+    assert last_boxed("nothing") is None
+
+
+def test_integer_fast_path_skips_math_verify(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*a: object, **k: object) -> bool:
+        raise AssertionError("math-verify should not be called")
+
+    monkeypatch.setattr(rewards, "_verify_guarded", boom)
+    assert math_reward(r"\boxed{12}", "12") == 1.0
+    assert math_reward(r"\boxed{13}", "12") == 0.0
+    assert math_reward(r"\boxed{1,200}", "1200") == 1.0
+    assert math_reward(r"\boxed{\frac{2}{4}}", "1/2") == 1.0
+
+
+TIMEOUT = 1.0
+PATHOLOGICAL = [
+    r"\boxed{10^10^10^10}",
+    r"\boxed{10^{10^{10^{10}}}}",
+    r"\boxed{2^{2^{40}}}",
+    r"\boxed{100000000!}",
+    r"\boxed{" + "{" * 5000 + "1" + "}" * 5000 + "}",
+    "x" * 100_000,
+    r"\boxed{" * 14_000,
+    r"\boxed{" + "1+" * 50_000 + "1}",
+]
+
+
+@pytest.mark.parametrize("completion", PATHOLOGICAL, ids=lambda s: s[:20])
+def test_pathological_inputs_are_bounded(completion: str) -> None:
+    t0 = time.monotonic()
+    assert math_reward(completion, "5", timeout_s=TIMEOUT) == 0.0
+    assert time.monotonic() - t0 < TIMEOUT + 1.0
+
+
+def test_huge_completion_with_answer_at_end() -> None:
+    t0 = time.monotonic()
+    assert math_reward("y" * 100_000 + r" \boxed{5}", "5", timeout_s=TIMEOUT) == 1.0
+    assert time.monotonic() - t0 < 0.5
+
+
+def test_time_limit_holds_off_the_main_thread() -> None:
+    """signal-based limits only work in the main thread; the subprocess path must hold."""
+    out: dict[str, tuple[float, float]] = {}
+
+    def work() -> None:
+        rewards.warmup_verifier()  # process start-up is not part of the limit
+        for name, text, gold in [
+            ("tower", r"\boxed{10^{10^{10^{10}}}}", "5"),
+            ("sqrt", r"\boxed{2\sqrt{2}}", r"\sqrt{8}"),
+        ]:
+            rewards._VERDICT_CACHE.clear()
+            t0 = time.monotonic()
+            r = math_reward(text, gold, timeout_s=TIMEOUT)
+            out[name] = (r, time.monotonic() - t0)
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join(60)
+    assert out["tower"][0] == 0.0 and out["tower"][1] < TIMEOUT + 1.0
+    assert out["sqrt"][0] == 1.0
+
+
+def test_format_reward() -> None:
+    assert format_reward(r"so the answer is \boxed{3}.") == 1.0
+    assert format_reward(r"$$\boxed{3}$$") == 1.0
+    assert format_reward(r"\boxed{3} and then more text") == 0.0
+    assert format_reward(r"\boxed{1} \boxed{2}") == 0.0
+    assert format_reward("no answer") == 0.0
+    assert format_reward(r"\boxed{3") == 0.0
+
+
+def test_trl_wrappers_accept_strings_and_conversations() -> None:
+    completions = [
+        [{"role": "assistant", "content": r"so \boxed{3}"}],
+        r"\boxed{4}",
+        [{"role": "assistant", "content": [{"type": "text", "text": r"\boxed{1/2}"}]}],
+        "nothing",
+    ]
+    got = math_reward_func(
+        prompts=["p"] * 4, completions=completions, completion_ids=[[1]] * 4,
+        answer=["3", 5, "0.5", "1"], trainer_state=None,
+    )
+    assert got == [1.0, 0.0, 1.0, 0.0]
+    assert format_reward_func(completions=completions, answer=["3"] * 4) == [1.0, 1.0, 1.0, 0.0]
+    assert math_reward_func.__name__ == "math_reward"  # TRL logs rewards/math_reward/mean
+    assert format_reward_func.__name__ == "format_reward"
+
+
+def test_gold_parseability() -> None:
+    assert gold_is_parseable("3") and gold_is_parseable(r"\frac{3}{4}")
+    assert gold_is_parseable(r"(1, 2]") and gold_is_parseable(r"\text{Monday}")
+    assert not gold_is_parseable(r"\frac{")
+    assert not gold_is_parseable("???")
+    assert not gold_is_parseable("") and not gold_is_parseable(None)
+
+
+def test_verification_is_fast_for_many_integer_completions() -> None:
+    texts = [f"work ... so \\boxed{{{i % 50}}}" for i in range(5000)]
+    t0 = time.monotonic()
+    scores = [math_reward(t, "7") for t in texts]
+    assert sum(scores) == 100
+    assert time.monotonic() - t0 < 1.0

@@ -1,0 +1,79 @@
+"""Real tiny training runs through the CLI: every method, kill-and-resume, determinism."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.train.runs import REPO, read_metrics, run_train, train_cmd, train_rows
+
+METHODS = ["grpo", "grpo_lambda", "gspo", "ptrace", "strace"]
+TRAIN_KEYS = {"train/reward_mean", "train/reward_std", "train/accuracy", "train/response_length",
+              "train/clip_frac", "train/entropy", "train/tokens", "train/prompts", "time/wall"}
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_trains_end_to_end(method: str, tmp_path: Path, warm_cache: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_train(run_dir, warm_cache, f"method={method}", "trainer.steps=2")
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "finished" and record["name"].startswith(method)
+    assert f"method:{method}" in record["tags"]
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert config["method"]["name"] == method
+    rows = train_rows(run_dir)
+    assert [r["step"] for r in rows] == [1, 2]
+    assert TRAIN_KEYS <= set(rows[0])
+    # 4 prompts x 4 samples per step: cumulative prompts count exactly.
+    assert [r["train/prompts"] for r in rows] == [4, 8]
+    assert 0 <= rows[-1]["train/accuracy"] <= 1
+    evals = [r for r in read_metrics(run_dir) if "eval/avg/pass@1" in r]
+    assert [r["step"] for r in evals] == [0, 2]
+    assert (run_dir / "eval" / "step-2" / "records.parquet").exists()
+    assert (run_dir / "final" / "config.json").exists()
+
+
+def test_killed_run_resumes_without_duplicated_or_missing_steps(tmp_path: Path, warm_cache: Path) -> None:
+    """Kill -9 after the step-2 checkpoint; the same command finishes the run, equal to an uninterrupted one."""
+    steps = ["trainer.steps=4", "trainer.save_steps=2", "method=ptrace"]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(train_cmd(killed, warm_cache, *steps), cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 400
+    while not (killed / "checkpoints" / "checkpoint-2" / "trainer_state.json").exists():
+        assert proc.poll() is None and time.time() < deadline, "run ended before its first checkpoint"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    first_id = json.loads((killed / "run.json").read_text())["wandb_id"]
+    assert json.loads((killed / "run.json").read_text())["status"] == "running"
+
+    resumed = run_train(killed, warm_cache, *steps)
+    assert "resuming from" in resumed.stdout + resumed.stderr
+    record = json.loads((killed / "run.json").read_text())
+    assert record["status"] == "finished" and record["wandb_id"] == first_id
+    rows = train_rows(killed)
+    assert [r["step"] for r in rows] == [1, 2, 3, 4]
+    assert [r["step"] for r in read_metrics(killed) if "eval/avg/pass@1" in r] == [0, 4]
+
+    straight = tmp_path / "straight"
+    run_train(straight, warm_cache, *steps)
+    drop = {"time/wall"}
+    for a, b in zip(train_rows(straight), rows):
+        assert {k: v for k, v in a.items() if k not in drop} == pytest.approx(
+            {k: v for k, v in b.items() if k not in drop}, rel=1e-4, abs=1e-6)
+
+
+def test_finished_run_is_skipped(tmp_path: Path, warm_cache: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_train(run_dir, warm_cache, "trainer.steps=1")
+    before = (run_dir / "metrics.jsonl").read_text()
+    again = run_train(run_dir, warm_cache, "trainer.steps=1")
+    assert "already finished" in again.stdout
+    assert (run_dir / "metrics.jsonl").read_text() == before
