@@ -173,7 +173,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
     parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: stable timings on a shared box)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: stable on a shared box)")
     args = parser.parse_args()
     dtype = getattr(torch, args.dtype)
     if args.device == "cpu":

@@ -141,6 +141,7 @@ def last_boxed(text: str) -> str | None:
 # ------------------------------------------------------------------------ normalisation
 
 _THOUSANDS = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+_SCI_E = re.compile(r"(-?\d+(?:\.\d+)?)[eE]([+-]?\d{1,3})")
 _TEXT_WRAP = re.compile(r"^\\(?:text|textbf|mathrm|mathbf)\{([^{}]*)\}$")
 
 
@@ -158,6 +159,9 @@ def clean_answer(s: str) -> str:
         s = s.rstrip()
     if _THOUSANDS.fullmatch(s):
         s = s.replace(",", "")
+    m = _SCI_E.fullmatch(s)
+    if m:  # 4.5e33: math-verify would read "e" as Euler's number
+        s = f"{m.group(1)}\\times 10^{{{int(m.group(2))}}}"
     return s
 
 
@@ -175,6 +179,7 @@ _INT = re.compile(r"[-+]?\d+")
 _DEC = re.compile(r"[-+]?(\d+\.\d*|\.\d+)")
 _SLASH = re.compile(r"([-+]?\d+)/(\d+)")
 _FRAC = re.compile(r"(-?)\\frac\{(-?\d+)\}\{(\d+)\}")
+_SCI = re.compile(r"([-+]?\d+(?:\.\d+)?)(?:\\times|\\cdot)10\^\{?([-+]?\d{1,3})\}?")
 
 
 def _as_number(key: str) -> tuple[Fraction, bool] | None:
@@ -193,6 +198,9 @@ def _as_number(key: str) -> tuple[Fraction, bool] | None:
     if m and int(m.group(3)) != 0:
         sign = -1 if m.group(1) else 1
         return sign * Fraction(int(m.group(2)), int(m.group(3))), True
+    m = _SCI.fullmatch(key)
+    if m:
+        return Fraction(m.group(1)) * Fraction(10) ** int(m.group(2)), False
     return None
 
 

@@ -39,6 +39,7 @@ EQUIVALENT = [
     (r"\boxed{90^\circ}", "90"),
     (r"\boxed{6\%}", "6"),
     (r"\boxed{\text{(A)}}", "A"),
+    (r"\boxed{4.5 \times 10^{33}}", "4.5e33"),
     (r"\boxed 5", "5"),
     (r"\fbox{7}", "7"),
     (r"\boxed{\boxed{7}}", "7"),
@@ -51,6 +52,7 @@ WRONG = [
     (r"\boxed{x^2-1}", "1+x^2"),
     (r"\boxed{2\pi}", r"\pi"),
     (r"\boxed{\frac{1}{3}}", "0.5"),
+    (r"\boxed{4.6 \times 10^{33}}", "4.5e33"),
     (r"first \boxed{2}, finally \boxed{1}", "2"),
     (r"\boxed{3} then \boxed{", "3"),  # truncated last box: no final answer
     (r"\boxed{}", "0"),

@@ -10,13 +10,15 @@ from torch import Tensor
 ENTROPY_SCOPES = ("batch", "sequence")
 
 
-def quantile(values: Tensor, p: float) -> Tensor:
-    """torch.quantile(values, p) of a 1-D tensor (linear interpolation) by two
-    O(N) selections instead of a sort: v_(⌊k⌋) + (k − ⌊k⌋)·(v_(⌈k⌉) − v_(⌊k⌋)), k = p·(N − 1)."""
+def quantile_threshold(values: Tensor, p: float) -> Tensor:
+    """The smallest sample value ≥ torch.quantile(values, p), by one O(N) selection.
+
+    With k = p·(N − 1), the interpolated quantile τ lies in [v_(⌊k⌋), v_(⌈k⌉)] and
+    equals v_(⌊k⌋) only when k is whole; any sample value above v_(⌊k⌋) is at least
+    v_(⌈k⌉). So for sample values, ``h >= τ`` ⇔ ``h >= v_(⌈k⌉)``.
+    """
     k = p * (values.numel() - 1)
-    low = values.kthvalue(math.floor(k) + 1).values
-    high = values.kthvalue(math.ceil(k) + 1).values
-    return low + (k - math.floor(k)) * (high - low)
+    return values.kthvalue(math.ceil(k) + 1).values
 
 
 def high_entropy_mask(entropy: Tensor, valid: Tensor, quantile_kept: float, scope: str) -> Tensor:
@@ -28,9 +30,11 @@ def high_entropy_mask(entropy: Tensor, valid: Tensor, quantile_kept: float, scop
     """
     if scope not in ENTROPY_SCOPES:
         raise ValueError(f"entropy_scope must be one of {', '.join(ENTROPY_SCOPES)}; got {scope!r}")
+    if quantile_kept >= 1.0:  # τ is the minimum: every valid token is eligible
+        return valid.bool()
     h = entropy.detach()
     if scope == "batch":
-        tau = quantile(h[valid], 1 - quantile_kept) if valid.any() else h.new_tensor(torch.inf)
+        tau = quantile_threshold(h[valid], 1 - quantile_kept) if valid.any() else h.new_tensor(torch.inf)
     else:
         tau = torch.nanquantile(h.masked_fill(~valid, torch.nan), 1 - quantile_kept, dim=-1, keepdim=True)
     return valid & (h >= tau)

@@ -12,10 +12,10 @@ Kernels (a = γ·λ; positions are column indices, the completion starts at 0):
 No T×T matrix is built. `recent` is a chunked scan: a C×C lower-triangular
 Toeplitz matmul inside each chunk and a carry across chunks, the carries being
 themselves a scan with decay a^C (recursively). Only powers a^k ≤ 1 appear,
-so the scan is safe for any T and a ∈ [0, 1]; its gradient is the reverse
-scan. `both` splits each row at m = ⌈t/2⌉ (one gather per row), `uniform` is
-a masked mean, and the normalisers Z and column sums W are the same scans run
-on the eligibility mask and in reverse.
+so the scan is safe for any T and a ∈ [0, 1]. `both` splits each row at
+m = ⌈t/2⌉ (one gather per row), `uniform` is a masked mean. The normalisers Z
+are the same operators applied to the eligibility mask, the column sums W the
+transposed operators; since K is linear, the gradient of K·v is Kᵀ·grad.
 """
 
 from __future__ import annotations
@@ -73,10 +73,10 @@ def _both(v: Tensor, a: float) -> Tensor:
     before_m = (m - 1).clamp(min=0)
     pw = powers(a, T + 1, v)
     coef = pw[t - m + 1]
-    coef[0] = 0  # R_(−1) = 0
+    coef[:1] = 0  # R_(−1) = 0
     out = _scan(v, a, reverse=False)
     prefix_m = (v * pw[:T]).cumsum_(-1).index_select(-1, before_m)
-    prefix_m[..., 0] = 0  # P_(−1) = 0
+    prefix_m[..., :1] = 0  # P_(−1) = 0
     return out.addcmul_(out.index_select(-1, before_m), coef, value=-1).add_(prefix_m)
 
 

@@ -31,7 +31,9 @@ def _pad(inputs: dict, extra: int) -> dict:
 
 
 @pytest.mark.parametrize("loss_agg", LOSS_AGGS)
-@pytest.mark.parametrize(("name", "params"), METHOD_CASES + [("strace", {"loss_mask": True})], ids=IDS + ["strace-loss_mask"])
+@pytest.mark.parametrize(
+    ("name", "params"), METHOD_CASES + [("strace", {"loss_mask": True})], ids=IDS + ["strace-loss_mask"]
+)
 def test_padding_changes_nothing(batch, name, params, loss_agg):
     inputs = batch.make(5, 70, seed=11, scale=0.3)
     T = inputs["mask"].shape[-1]
@@ -91,7 +93,8 @@ def test_default_counts_are_the_micro_batch_own(batch):
 def test_loss_mask_drops_low_entropy_rows_from_the_aggregation(batch):
     inputs = batch.make(4, 50, seed=14)
     loss, metrics = policy_loss("strace", **inputs, loss_mask=True, loss_agg="token-mean", lam=0.0)
-    eligible = inputs["mask"].bool() & (inputs["entropy"] >= torch.quantile(inputs["entropy"][inputs["mask"].bool()], 0.8))
+    valid = inputs["mask"].bool()
+    eligible = valid & (inputs["entropy"] >= torch.quantile(inputs["entropy"][valid], 0.8))
     x = inputs["logp"] - inputs["old_logp"]
     rho = torch.exp(torch.where(eligible, x, 0))
     adv = inputs["advantages"][:, None]

@@ -57,7 +57,7 @@ def loss_inputs(draw) -> dict:
     }
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, database=None)
 @given(method_params(), loss_inputs())
 def test_loss_grads_and_metrics_are_finite(method, inputs):
     name, params = method
@@ -71,7 +71,7 @@ def test_loss_grads_and_metrics_are_finite(method, inputs):
     assert 0.0 <= metrics["clip_frac"] <= 1.0 and 0.0 <= metrics["eligible_frac"] <= 1.0
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, database=None)
 @given(method_params(), loss_inputs())
 def test_on_policy_zero_advantage_has_zero_gradient(method, inputs):
     name, params = method

@@ -80,7 +80,9 @@ def test_gspo_matches_trl_sequence_level(batch):
     inputs = _gspo_inputs(batch, seed=2)
     loss, grad, metrics = _loss_and_grad("gspo", inputs)
     logp = inputs["logp"].detach().clone().requires_grad_()
-    ref_loss, ref_clip_frac = trl_grpo_loss(logp, inputs["old_logp"], inputs["advantages"], inputs["mask"], 3e-4, 4e-4, level="sequence")
+    ref_loss, ref_clip_frac = trl_grpo_loss(
+        logp, inputs["old_logp"], inputs["advantages"], inputs["mask"], 3e-4, 4e-4, level="sequence"
+    )
     ref_loss.backward()
     torch.testing.assert_close(loss, ref_loss.detach(), rtol=1e-12, atol=1e-14)
     torch.testing.assert_close(grad, logp.grad, rtol=1e-9, atol=1e-14)

@@ -1,0 +1,223 @@
+"""Sweep launchers: hydra-submitit-launcher's, plus a plan made before anything runs.
+
+    python -m harness.train -m --config-dir sweeps --config-name lambda_ablation          # SLURM job arrays
+    python -m harness.train -m --config-dir sweeps --config-name toy_main                 # this machine
+    python -m harness.train -m --config-dir sweeps --config-name main_table hydra.launcher.dry_run=true
+
+``hydra/launcher=slurm | local | sequential`` (conf/hydra/launcher/) select the launchers below. Each
+one first composes and validates every job of the sweep, so a bad value fails the whole sweep before
+any job starts; it resolves each job's run dir (runs already finished are skipped, not resubmitted)
+and its resources from the job's own config (``${model.resources.*}``), so one sweep can mix model
+sizes: jobs that need the same resources share one submitit job array. ``dry_run=true`` prints that
+plan and launches nothing. ``local`` runs at most ``array_parallelism`` jobs at a time, with
+cores / (jobs x tasks) threads each unless ``cpus_per_task`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from hydra._internal.core_plugins.basic_launcher import BasicLauncher, BasicLauncherConf
+from hydra.core.config_store import ConfigStore
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, JobStatus, filter_overrides
+from hydra_plugins.hydra_submitit_launcher import submitit_launcher
+from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf, LocalQueueConf, SlurmQueueConf
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from harness.config import ConfigError, validate
+from harness.rundir import RunRecord
+
+SHOWN = ("nodes", "tasks_per_node", "gpus_per_node", "cpus_per_task", "mem_gb", "timeout_min", "partition")
+
+
+@dataclass
+class SlurmConf(SlurmQueueConf):
+    _target_: str = "harness.launch.SlurmLauncher"
+    dry_run: bool = False
+
+
+@dataclass
+class LocalConf(LocalQueueConf):
+    _target_: str = "harness.launch.LocalLauncher"
+    array_parallelism: int = 1
+    dry_run: bool = False
+
+
+@dataclass
+class SequentialConf(BasicLauncherConf):
+    _target_: str = "harness.launch.SequentialLauncher"
+    dry_run: bool = False
+
+
+def register_configs() -> None:
+    """Launcher schemas for conf/hydra/launcher/*.yaml, and the resolvers they use (idempotent)."""
+    cs = ConfigStore.instance()
+    for name, node in (("slurm", SlurmConf), ("local", LocalConf), ("sequential", SequentialConf)):
+        cs.store(group="hydra/launcher", name=f"harness_{name}_schema", node=node, provider="harness")
+    # One task per GPU, at least one task; the node's CPUs shared among its tasks.
+    OmegaConf.register_new_resolver("harness.tasks", lambda gpus: max(1, int(gpus)), replace=True)
+    OmegaConf.register_new_resolver("harness.per_task", lambda total, tasks: max(1, int(total) // int(tasks)),
+                                    replace=True)
+
+
+register_configs()
+
+
+@dataclass
+class Job:
+    """One job of a sweep, as planned before anything runs."""
+
+    idx: int
+    overrides: list[str]
+    run_dir: Path
+    params: dict[str, Any]  # the launcher's parameters, resolved in this job's config
+    finished: bool
+
+    def describe(self) -> str:
+        res = " ".join(f"{k}={self.params[k]}" for k in SHOWN if self.params.get(k) is not None)
+        done = "  [finished: skip]" if self.finished else ""
+        return f"  #{self.idx} {' '.join(filter_overrides(self.overrides)) or '(no overrides)'}\n      {res}{done}"
+
+
+def check_batch(cfg: DictConfig, world_size: int) -> None:
+    """The batch geometry ``harness.run.grpo_args`` needs: one step splits evenly over the processes."""
+    per_step = cfg.trainer.prompts_per_step * cfg.trainer.group_size
+    if per_step % (cfg.model.micro_batch_size * world_size):
+        raise ConfigError(f"trainer.prompts_per_step * trainer.group_size = {per_step} must be divisible by "
+                          f"model.micro_batch_size * world size = {cfg.model.micro_batch_size} * {world_size}")
+
+
+def plan(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> list[Job]:
+    """Compose and validate every job; raise ``ConfigError`` naming the first bad job's overrides."""
+    master: DictConfig = launcher.config
+    jobs = []
+    try:
+        for i, overrides in enumerate(job_overrides):
+            idx = initial_job_idx + i
+            cfg = launcher.hydra_context.config_loader.load_sweep_config(master, list(overrides))
+            HydraConfig.instance().set_config(cfg)  # ${hydra:job.override_dirname} is this job's
+            params = {k: v for k, v in OmegaConf.to_container(cfg.hydra.launcher, resolve=True).items()
+                      if k not in ("_target_", "dry_run")}
+            task = copy.deepcopy(cfg)
+            with open_dict(task):
+                del task["hydra"]
+            try:
+                validate(task)
+                check_batch(task, params.get("nodes", 1) * params.get("tasks_per_node", 1))
+            except ValueError as err:
+                raise ConfigError(f"job #{idx} ({' '.join(overrides)}): {err}") from None
+            run_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
+            jobs.append(Job(idx, list(overrides), run_dir, params, RunRecord(run_dir).finished))
+    finally:
+        HydraConfig.instance().set_config(master)
+    return jobs
+
+
+def report(master: DictConfig, jobs: list[Job], dry_run: bool) -> None:
+    todo = sum(not j.finished for j in jobs)
+    head = "dry run, nothing launched" if dry_run else "launching"
+    print(f"[harness] sweep {master.hydra.job.config_name} -> {master.hydra.sweep.dir}: {len(jobs)} jobs, "
+          f"{len(jobs) - todo} already finished, {todo} to run ({head})")
+    for job in jobs:
+        print(job.describe())
+
+
+def skipped(job: Job) -> JobReturn:
+    """What a finished job returns without being launched again."""
+    return JobReturn(overrides=job.overrides, working_dir=str(job.run_dir), status=JobStatus.COMPLETED)
+
+
+def executor(cluster: str, params: dict[str, Any]) -> Any:
+    """The ``submitit.AutoExecutor`` that hydra-submitit-launcher would build from these launcher parameters."""
+    import submitit
+
+    params = dict(params)
+    init = {"folder": params.pop("submitit_folder")}
+    if "max_num_timeout" in params:
+        init[f"{cluster}_max_num_timeout"] = params.pop("max_num_timeout")
+    ex = submitit.AutoExecutor(cluster=cluster, **init)
+    generic = set(OmegaConf.structured(BaseQueueConf).keys())
+    ex.update_parameters(**{k if k in generic else f"{cluster}_{k}": v for k, v in params.items()})
+    return ex
+
+
+class _Planned:
+    """Validate and plan the whole sweep, skip finished runs, then submit the rest (``submit``)."""
+
+    _EXECUTOR: str
+
+    def __init__(self, dry_run: bool = False, **params: Any) -> None:
+        super().__init__(**params)
+        self.dry_run = dry_run
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+        jobs = plan(self, job_overrides, initial_job_idx)
+        report(self.config, jobs, self.dry_run)
+        todo = [j for j in jobs if not j.finished]
+        if self.dry_run or not todo:
+            return [skipped(j) for j in jobs]
+        Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+        running = self.submit(todo)
+        return [running[j.idx].results()[0] if j.idx in running else skipped(j) for j in jobs]
+
+    def _call(self, job: Job) -> tuple:
+        """The arguments of ``BaseSubmititLauncher.__call__`` (what each submitted job runs)."""
+        return job.overrides, "hydra.sweep.dir", job.idx, f"job_id_for_{job.idx}", Singleton.get_state()
+
+
+class SlurmLauncher(_Planned, submitit_launcher.SlurmLauncher):
+    """SLURM: one job array per distinct resource request, at most ``array_parallelism`` running each."""
+
+    def submit(self, jobs: list[Job]) -> dict[int, Any]:
+        groups: dict[str, list[Job]] = {}
+        for job in jobs:
+            groups.setdefault(json.dumps(job.params, sort_keys=True), []).append(job)
+        running = {}
+        for group in groups.values():
+            submitted = executor("slurm", group[0].params).map_array(self, *zip(*map(self._call, group)))
+            running.update({job.idx: sj for job, sj in zip(group, submitted)})
+        return running
+
+
+class LocalLauncher(_Planned, submitit_launcher.LocalLauncher):
+    """This machine: at most ``array_parallelism`` jobs at a time, each in its own processes."""
+
+    def submit(self, jobs: list[Job]) -> dict[int, Any]:
+        cap = self.params["array_parallelism"]
+        running: dict[int, Any] = {}
+        for job in jobs:
+            while sum(not sj.done() for sj in running.values()) >= cap:
+                time.sleep(1)
+            params = {k: v for k, v in job.params.items() if k not in ("array_parallelism", "cpus_per_task", "mem_gb")}
+            threads = job.params["cpus_per_task"] or max(1, (os.cpu_count() or 1) // (cap * params["tasks_per_node"]))
+            saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+            os.environ.update({k: str(threads) for k in saved})  # the job's processes inherit this
+            try:
+                running[job.idx] = executor("local", params).submit(self, *self._call(job))
+            finally:
+                for k, v in saved.items():
+                    os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+        return running
+
+
+class SequentialLauncher(BasicLauncher):
+    """Hydra's basic launcher (jobs one after another in this process), planned and validated first."""
+
+    def __init__(self, dry_run: bool = False) -> None:
+        super().__init__()
+        self.dry_run = dry_run
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+        jobs = plan(self, job_overrides, initial_job_idx)
+        report(self.config, jobs, self.dry_run)
+        if self.dry_run:
+            return [skipped(j) for j in jobs]
+        return super().launch(job_overrides, initial_job_idx)  # harness.train skips finished runs itself

@@ -1,0 +1,107 @@
+"""The TRL adapter: loss and gradient accumulation equal one big batch; configs fail early."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+
+from harness.config import ConfigError, register_configs, validate
+from harness.engine import HarnessGRPOTrainer
+from harness.models import build_tiny
+from harness.run import grpo_args, reward_funcs
+from harness.tasks.datasets import train_dataset
+
+CONF = str(Path(__file__).resolve().parents[2] / "conf")
+register_configs()
+
+
+def compose_train(*overrides: str):  # noqa: ANN201
+    with initialize_config_dir(CONF, version_base="1.3"):
+        return compose("train", overrides=list(overrides))
+
+
+@pytest.mark.parametrize(("override", "key"), [
+    ("method.lam=1.5", "method.lam"),
+    ("method.entropy_quantile=0", "method.entropy_quantile"),
+    ("method.style=forward", "method.style"),
+    ("method.loss_agg=sum", "method.loss_agg"),
+    ("method.clip_low=-0.1", "method.clip_low"),
+    ("trainer.group_size=1", "trainer.group_size"),
+    ("trainer.top_p=0", "trainer.top_p"),
+    ("task.source=csv", "task.source"),
+    ("eval.k=[1,64]", "eval.k"),
+])
+def test_out_of_range_values_fail_naming_the_key(override: str, key: str) -> None:
+    method = "method=strace" if "entropy" in override or "lam" in override or "style" in override else "method=grpo"
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        validate(compose_train(method, override))
+
+
+def test_typo_fails_at_composition() -> None:
+    with pytest.raises(Exception, match="lamda"):
+        compose_train("method=ptrace", "method.lamda=0.9")
+
+
+def test_overrides_reach_the_method_dataclass() -> None:
+    cfg = validate(compose_train("method=grpo_lambda", "method.lam=0.95", "method.style=recent",
+                                 "model=qwen3-1.7b", "trainer.group_size=16", "model.path=/models/q"))
+    assert (cfg.method.name, cfg.method.lam, cfg.method.style, cfg.method.adv_clamp) == ("grpo_lambda", 0.95, "recent", -0.1)
+    assert cfg.model.source == "/models/q" and cfg.model.dtype == "bfloat16" and cfg.trainer.group_size == 16
+
+
+def _trainer(method: str, tmp_path: Path, *overrides: str) -> HarnessGRPOTrainer:
+    cfg = validate(compose_train(f"method={method}", "logger=none", "trainer.prompts_per_step=4",
+                                 "trainer.group_size=4", "model.micro_batch_size=8", "task.n_train=16", *overrides))
+    model, tok = build_tiny("tiny", seed=0)
+    return HarnessGRPOTrainer(model=model, reward_funcs=reward_funcs(cfg), args=grpo_args(cfg, tmp_path),
+                              train_dataset=train_dataset(cfg.task), processing_class=tok,
+                              method=cfg.method, scale_rewards="group")
+
+
+def _batch(n: int = 16, prompt: int = 5, comp: int = 7) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    lengths = torch.randint(1, comp + 1, (n,), generator=g)
+    mask = (torch.arange(comp)[None] < lengths[:, None]).long()
+    return {
+        "prompt_ids": torch.randint(0, 300, (n, prompt), generator=g),
+        "prompt_mask": torch.ones(n, prompt, dtype=torch.long),
+        "completion_ids": torch.randint(0, 300, (n, comp), generator=g),
+        "completion_mask": mask,
+        "advantages": torch.randn(n, generator=g),
+        "num_items_in_batch": mask.sum(),
+    }
+
+
+def _grads(trainer: HarnessGRPOTrainer, parts: list[dict], gas: int) -> torch.Tensor:
+    trainer.model.zero_grad()
+    trainer.model.train()
+    trainer.current_gradient_accumulation_steps = gas
+    trainer.args.steps_per_generation = gas
+    total = sum(trainer._compute_loss(trainer.model, p) for p in parts)
+    total.backward()
+    return torch.cat([p.grad.flatten() for p in trainer.model.parameters() if p.grad is not None]), total.detach()
+
+
+@pytest.mark.parametrize("method", ["grpo", "grpo_lambda", "ptrace"])
+@pytest.mark.parametrize("agg", ["token-mean", "seq-mean-token-mean", "seq-mean-token-sum", "seq-mean-token-sum-norm"])
+def test_gradient_accumulation_equals_one_big_batch(method: str, agg: str, tmp_path: Path) -> None:
+    trainer = _trainer(method, tmp_path, f"method.loss_agg={agg}")
+    batch = _batch()
+    halves = [{k: v if v.dim() == 0 else v[i * 8:(i + 1) * 8] for k, v in batch.items()} for i in range(2)]
+    g_big, l_big = _grads(trainer, [batch], gas=1)
+    g_acc, l_acc = _grads(trainer, halves, gas=2)
+    assert torch.allclose(l_acc, l_big, rtol=1e-5, atol=1e-7)
+    assert torch.allclose(g_acc, g_big, rtol=1e-4, atol=1e-7)
+
+
+def test_non_finite_loss_stops_with_a_clear_error(tmp_path: Path) -> None:
+    trainer = _trainer("grpo", tmp_path)
+    batch = _batch()
+    batch["advantages"] = torch.full((16,), float("nan"))
+    trainer.model.train()
+    trainer.current_gradient_accumulation_steps = 1
+    with pytest.raises(FloatingPointError, match="non-finite loss"):
+        trainer._compute_loss(trainer.model, batch)
