@@ -40,20 +40,20 @@ SHOWN = ("nodes", "tasks_per_node", "gpus_per_node", "cpus_per_task", "mem_gb", 
 
 @dataclass
 class SlurmConf(SlurmQueueConf):
-    _target_: str = "harness.launch.SlurmLauncher"
+    _target_: str = "hydra_plugins.harness_launchers.SlurmLauncher"
     dry_run: bool = False
 
 
 @dataclass
 class LocalConf(LocalQueueConf):
-    _target_: str = "harness.launch.LocalLauncher"
+    _target_: str = "hydra_plugins.harness_launchers.LocalLauncher"
     array_parallelism: int = 1
     dry_run: bool = False
 
 
 @dataclass
 class SequentialConf(BasicLauncherConf):
-    _target_: str = "harness.launch.SequentialLauncher"
+    _target_: str = "hydra_plugins.harness_launchers.SequentialLauncher"
     dry_run: bool = False
 
 
@@ -83,8 +83,8 @@ class Job:
 
     def describe(self) -> str:
         res = " ".join(f"{k}={self.params[k]}" for k in SHOWN if self.params.get(k) is not None)
-        done = "  [finished: skip]" if self.finished else ""
-        return f"  #{self.idx} {' '.join(filter_overrides(self.overrides)) or '(no overrides)'}\n      {res}{done}"
+        done = "  finished: skip" if self.finished else ""
+        return f"  #{self.idx} {' '.join(filter_overrides(self.overrides))}  [{res}]{done}"
 
 
 def check_batch(cfg: DictConfig, world_size: int) -> None:
@@ -93,6 +93,12 @@ def check_batch(cfg: DictConfig, world_size: int) -> None:
     if per_step % (cfg.model.micro_batch_size * world_size):
         raise ConfigError(f"trainer.prompts_per_step * trainer.group_size = {per_step} must be divisible by "
                           f"model.micro_batch_size * world size = {cfg.model.micro_batch_size} * {world_size}")
+
+
+def launcher_params(cfg: DictConfig) -> dict[str, Any]:
+    """A composed config's ``hydra.launcher``, resolved in that config (its model's resources)."""
+    params = OmegaConf.to_container(cfg.hydra.launcher, resolve=True)
+    return {k: v for k, v in params.items() if k not in ("_target_", "dry_run")}
 
 
 def plan(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> list[Job]:
@@ -104,8 +110,7 @@ def plan(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx:
             idx = initial_job_idx + i
             cfg = launcher.hydra_context.config_loader.load_sweep_config(master, list(overrides))
             HydraConfig.instance().set_config(cfg)  # ${hydra:job.override_dirname} is this job's
-            params = {k: v for k, v in OmegaConf.to_container(cfg.hydra.launcher, resolve=True).items()
-                      if k not in ("_target_", "dry_run")}
+            params = launcher_params(cfg)
             task = copy.deepcopy(cfg)
             with open_dict(task):
                 del task["hydra"]

@@ -52,6 +52,7 @@ unless the normalised strings are identical)."""
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 _VERDICT_CACHE: dict[tuple[str, str], bool] = {}
 _VERDICT_CACHE_MAX = 200_000
+_WARM = False  # math-verify's first symbolic check is slow (parser/sympy set-up)
 
 
 # --------------------------------------------------------------------------- extraction
@@ -179,6 +180,7 @@ _INT = re.compile(r"[-+]?\d+")
 _DEC = re.compile(r"[-+]?(\d+\.\d*|\.\d+)")
 _SLASH = re.compile(r"([-+]?\d+)/(\d+)")
 _FRAC = re.compile(r"(-?)\\frac\{(-?\d+)\}\{(\d+)\}")
+_ASSIGN = re.compile(r"[a-zA-Z]=.+")
 _SCI = re.compile(r"([-+]?\d+(?:\.\d+)?)(?:\\times|\\cdot)10\^\{?([-+]?\d{1,3})\}?")
 
 
@@ -211,6 +213,8 @@ def _fast_verdict(gold_key: str, pred_key: str) -> bool | None:
     if len(gold_key) > 40 or len(pred_key) > 40:
         return None
     g, p = _as_number(gold_key), _as_number(pred_key)
+    if g is not None and p is None and _ASSIGN.fullmatch(pred_key):  # "x=3" (math-verify agrees)
+        p = _as_number(pred_key[2:])
     if g is None or p is None:
         return None
     if g[0] == p[0]:
@@ -395,11 +399,19 @@ def _worker_main() -> None:
         print(json.dumps({"ok": ok}), flush=True)
 
 
-def warmup_verifier() -> None:
-    """Import math-verify now (and start the subprocess verifier when off the main thread)."""
+def warmup_verifier(timeout_s: float = 30.0) -> None:
+    """Pay math-verify's one-time costs now (imports, ANTLR parser and sympy caches:
+    ~0.5 s on the first symbolic answer), or start the subprocess verifier when called
+    off the main thread.  Evaluation calls this before timing verification."""
     _mv()
     if not _can_use_alarm():
         _WORKER.warmup()
+        return
+    global _WARM
+    if not _WARM:
+        for gold, pred in ((r"\frac{1}{2}", r"\sqrt{2}"), ("3", "x = 3"), ("(1,2)", "ab2")):
+            _verify_with_alarm(gold, pred, timeout_s)
+        _WARM = True
 
 
 def _verify_guarded(gold: str, pred: str, timeout_s: float) -> bool:
@@ -528,6 +540,16 @@ def format_reward_func(completions: Iterable[Any], **kwargs: Any) -> list[float]
     return [format_reward(completion_text(c)) for c in completions]
 
 
+def make_math_reward_func(timeout_s: float = 5.0) -> Any:
+    """``math_reward_func`` with a per-completion time limit (e.g. ``trainer.reward_timeout_s``);
+    keeps the ``__name__`` TRL logs it under."""
+
+    def math_reward(completions: Iterable[Any], answer: Iterable[Any], **kwargs: Any) -> list[float]:
+        return math_reward_func(completions, answer, **{**kwargs, "reward_timeout_s": timeout_s})
+
+    return math_reward
+
+
 # TRL logs each reward as ``rewards/<__name__>/mean`` (harness.callbacks maps
 # ``rewards/math_reward/mean`` to ``train/accuracy``).
 math_reward_func.__name__ = "math_reward"
@@ -546,6 +568,7 @@ __all__ = [
     "format_reward_func",
     "gold_is_parseable",
     "last_boxed",
+    "make_math_reward_func",
     "math_reward",
     "math_reward_func",
     "normalize_answer",

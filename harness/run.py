@@ -12,11 +12,12 @@ from omegaconf import DictConfig, OmegaConf
 from transformers.trainer_callback import ProgressCallback
 from trl import GRPOConfig
 
+from harness import distributed
 from harness.callbacks import EvalCallback, RewardProgressCallback, RunDirCallback
 from harness.config import TrainConfig
 from harness.engine import HarnessGRPOTrainer
 from harness.models import load_pretrained
-from harness.rewards import format_reward_func, math_reward_func
+from harness.rewards import format_reward_func, make_math_reward_func
 from harness.rundir import CHECKPOINTS, MetricsLog, RunRecord, last_checkpoint
 from harness.tasks.datasets import train_dataset
 
@@ -72,11 +73,13 @@ def grpo_args(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> GRPOConfi
         run_name=RunRecord(run_dir).data.get("name"),
         disable_tqdm=not cfg.logger.progress_bar,
         dataloader_num_workers=0,
+        **distributed.trainer_kwargs(cfg, world_size),  # ddp / zero3 when several processes
     )
 
 
 def reward_funcs(cfg: TrainConfig) -> list[Any]:
-    return [math_reward_func, format_reward_func] if cfg.trainer.format_reward_weight else [math_reward_func]
+    math_reward = make_math_reward_func(cfg.trainer.reward_timeout_s)
+    return [math_reward, format_reward_func] if cfg.trainer.format_reward_weight else [math_reward]
 
 
 def init_wandb(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord) -> Any:
@@ -139,17 +142,19 @@ def _accuracy(metrics: dict[str, float]) -> float | None:
 
 def execute(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord, model_source: str) -> dict[str, float]:
     """Train (resuming from the run dir's last checkpoint), evaluate before and after."""
-    args = grpo_args(cfg, run_dir)
+    args = grpo_args(cfg, run_dir, distributed.world_size())
     seed_everything(cfg.trainer.seed)
     model, tokenizer = load_pretrained(model_source, cfg.model.dtype)
     resume = last_checkpoint(run_dir)
     start_step = int(resume.name.split("-")[-1]) if resume else 0
-    metrics = MetricsLog(run_dir, resume_step=start_step)
-    wandb_run = init_wandb(cfg, raw, run_dir, record)
+    lead = distributed.is_main()  # several processes: rank 0 alone writes the run dir and W&B
+    metrics = MetricsLog(run_dir, resume_step=start_step if lead else None)
+    wandb_run = init_wandb(cfg, raw, run_dir, record) if lead else None
     trainer = build_trainer(cfg, model, tokenizer, args)
+    distributed.add_callbacks(trainer, run_dir)
     trainer.tokens_seen = metrics.last("train/tokens")
     trainer.prompts_seen = metrics.last("train/prompts")
-    evaluator = Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run)
+    evaluator = distributed.on_main(trainer, Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run))
     trainer.add_callback(RunDirCallback(metrics, wall_offset=metrics.last("time/wall")))
     trainer.add_callback(EvalCallback(lambda m, s: evaluator(m, s), cfg.eval.interval))
     before = evaluator(model, 0) if start_step == 0 else {}

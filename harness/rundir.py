@@ -55,7 +55,9 @@ class MetricsLog:
 
     def _truncate_after(self, step: int) -> None:
         kept = [r for r in self.read() if r["step"] <= step]
-        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        tmp = self.path.with_suffix(".tmp")  # atomic: other processes may be reading it
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        tmp.replace(self.path)
 
     def read(self) -> list[dict[str, Any]]:
         if not self.path.exists():

@@ -17,6 +17,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from harness import distributed, launch  # noqa: F401  (launch: the hydra/launcher schemas)
 from harness.config import TrainConfig, register_configs, validate
 from harness.rundir import MetricsLog, RunRecord
 
@@ -51,27 +52,32 @@ def _model_source(cfg: TrainConfig) -> str:
     if cfg.model.warm_start.steps == 0:
         raise ValueError("model.warm_start.steps: tiny models need a warm start (> 0)")
     cache = Path(hydra.utils.to_absolute_path(cfg.cache_dir))
-    return str(warm_start(cfg.model, cfg.task, cfg.trainer.seed, cache))
+    return str(distributed.rank_zero_first(warm_start, cfg.model, cfg.task, cfg.trainer.seed, cache))
 
 
 def main(cfg: DictConfig) -> dict[str, float] | None:
     conf = validate(cfg)  # every error here names its key; nothing is built yet
+    distributed.init()  # a multi-task SLURM/submitit job: RANK, WORLD_SIZE, MASTER_ADDR... for env://
+    lead = distributed.is_main()  # only rank 0 writes run.json and config.yaml
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     record = RunRecord(run_dir)
     if record.finished:
         print(f"[harness] {run_dir} already finished; skipping (delete it to rerun)")
         return MetricsLog(run_dir).final_eval()
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    group = conf.logger.wandb.group or _sweep_group()
-    record.start(run_name(conf), group, run_tags(conf), conf.trainer.steps)
+    if lead:
+        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        group = conf.logger.wandb.group or _sweep_group()
+        record.start(run_name(conf), group, run_tags(conf), conf.trainer.steps)
     try:
         from harness.run import execute
 
         result = execute(conf, cfg, run_dir, record, _model_source(conf))
     except BaseException as err:
-        record.fail(f"{type(err).__name__}: {err}")
+        if lead:
+            record.fail(f"{type(err).__name__}: {err}")
         raise
-    record.finish()
+    if lead:
+        record.finish()
     return result
 
 

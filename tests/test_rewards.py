@@ -162,6 +162,9 @@ def test_trl_wrappers_accept_strings_and_conversations() -> None:
     assert got == [1.0, 0.0, 1.0, 0.0]
     assert format_reward_func(completions=completions, answer=["3"] * 4) == [1.0, 1.0, 1.0, 0.0]
     assert math_reward_func.__name__ == "math_reward"  # TRL logs rewards/math_reward/mean
+    limited = rewards.make_math_reward_func(timeout_s=0.5)
+    assert limited.__name__ == "math_reward"
+    assert limited(completions=completions, answer=["3", 5, "0.5", "1"]) == got
     assert format_reward_func.__name__ == "format_reward"
 
 

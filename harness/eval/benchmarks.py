@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -196,7 +196,3 @@ def load_benchmarks(cfgs: Any) -> dict[str, list[Problem]]:
     Call it once when a run starts: bad files and unparsable answers fail early.
     """
     return {name: load_benchmark(cfg) for name, cfg in benchmarks_from(cfgs).items()}
-
-
-def problems_to_rows(problems: Iterable[Problem]) -> list[dict[str, str]]:
-    return [asdict(p) for p in problems]

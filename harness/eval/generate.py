@@ -137,8 +137,8 @@ class VLLMBackend:
         params = SamplingParams(
             n=n,
             temperature=sampling.temperature,
-            top_p=sampling.top_p if sampling.temperature > 0 else 1.0,
-            top_k=-1 if sampling.temperature > 0 else 1,  # 1: greedy (top_k=-1 disables)
+            top_p=sampling.top_p,
+            top_k=-1,  # disabled: the protocol is temperature + top_p (temperature 0 = greedy)
             max_tokens=sampling.max_new_tokens,
             seed=sampling.seed,
         )

@@ -28,7 +28,7 @@ from harness.eval.benchmarks import Problem, load_benchmark
 from harness.eval.config import BenchmarkConfig, EvalConfig, benchmarks_from, eval_config_from
 from harness.eval.generate import Backend, Completion, HFBackend, Sampling
 from harness.eval.passk import majority_vote, pass_at_k
-from harness.rewards import MAX_ANSWER_CHARS, canonical_answer, last_boxed, math_reward
+from harness.rewards import MAX_ANSWER_CHARS, canonical_answer, last_boxed, math_reward, warmup_verifier
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +224,7 @@ def evaluate(model: Any, tokenizer: Any, benchmarks: dict[str, BenchmarkConfig] 
     problems = {name: load_benchmark(b) for name, b in benches.items()}  # fail before sampling
     backend = backend or _make_backend(model, tokenizer, cfg)
     t0 = time.perf_counter()
+    warmup_verifier()  # one-time per process; kept out of the per-benchmark verify_s
     runs = [run_benchmark(name, probs, backend, tokenizer, cfg, step) for name, probs in problems.items()]
     records = pd.DataFrame([row for r in runs for row in r.rows])
     per, avg = summarize(records, cfg.k)

@@ -13,15 +13,14 @@ import yaml
 
 from tests.train.runs import REPO, read_metrics, run_train, train_cmd, train_rows
 
-METHODS = ["grpo", "grpo_lambda", "gspo", "ptrace", "strace"]
+from tests.conftest import METHODS
 TRAIN_KEYS = {"train/reward_mean", "train/reward_std", "train/accuracy", "train/response_length",
               "train/clip_frac", "train/entropy", "train/tokens", "train/prompts", "time/wall"}
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_every_method_trains_end_to_end(method: str, tmp_path: Path, warm_cache: Path) -> None:
-    run_dir = tmp_path / "run"
-    run_train(run_dir, warm_cache, f"method={method}", "trainer.steps=2")
+def test_every_method_trains_end_to_end(method: str, method_runs: dict[str, Path]) -> None:
+    run_dir = method_runs[method]
     record = json.loads((run_dir / "run.json").read_text())
     assert record["status"] == "finished" and record["name"].startswith(method)
     assert f"method:{method}" in record["tags"]
