@@ -10,7 +10,7 @@ SWEEP      ?= toy_main
 SWEEP_DIRS ?= multirun
 OUT        ?= tables
 
-.PHONY: install train test sweep tables bench clean
+.PHONY: install train test sweep sweep-plan tables bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -28,9 +28,13 @@ train: $(STAMP)
 test: $(STAMP)
 	$(OFFLINE) WANDB_MODE=offline $(PY) -m pytest $(ARGS)
 
-## A named sweep from sweeps/ as a Hydra multirun: make sweep SWEEP=lambda_ablation
+## Named sweeps from sweeps/ as Hydra multiruns, one after another: make sweep SWEEP="lambda_ablation lambda_ablation_ptrace"
 sweep: $(STAMP)
-	$(OFFLINE) $(PY) -m harness.train -m --config-dir sweeps --config-name $(SWEEP) $(ARGS)
+	for s in $(SWEEP); do $(OFFLINE) $(PY) -m harness.train -m --config-dir sweeps --config-name $$s $(ARGS) || exit 1; done
+
+## Validate every job of the sweeps and print each with its overrides and resources; launch nothing
+sweep-plan: $(STAMP)
+	for s in $(SWEEP); do $(OFFLINE) $(PY) -m harness.train -m --config-dir sweeps --config-name $$s hydra.launcher.dry_run=true $(ARGS) || exit 1; done
 
 ## Every table and plot of the given sweep dirs: make tables SWEEP_DIRS="multirun/toy_main" OUT=tables
 tables: $(STAMP)

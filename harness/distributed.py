@@ -57,7 +57,8 @@ def trainer_kwargs(cfg: Any, world: int) -> dict[str, Any]:
     name = strategy(cfg)
     path = STRATEGIES / f"{name}.yaml"
     if not path.exists():
-        raise ValueError(f"HARNESS_DISTRIBUTED: unknown strategy {name!r}; one of {sorted(p.stem for p in STRATEGIES.glob('*.yaml'))}")
+        known = sorted(p.stem for p in STRATEGIES.glob("*.yaml"))
+        raise ValueError(f"HARNESS_DISTRIBUTED: unknown strategy {name!r}; one of {known}")
     return yaml.safe_load(path.read_text())
 
 

@@ -19,9 +19,10 @@ import copy
 import json
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from hydra._internal.core_plugins.basic_launcher import BasicLauncher, BasicLauncherConf
 from hydra.core.config_store import ConfigStore
@@ -84,7 +85,7 @@ class Job:
     def describe(self) -> str:
         res = " ".join(f"{k}={self.params[k]}" for k in SHOWN if self.params.get(k) is not None)
         done = "  finished: skip" if self.finished else ""
-        return f"  #{self.idx} {' '.join(filter_overrides(self.overrides))}  [{res}]{done}"
+        return f"  #{self.idx} {' '.join(filter_overrides(self.overrides))}" + (f"  [{res}]" if res else "") + done
 
 
 def check_batch(cfg: DictConfig, world_size: int) -> None:
@@ -140,6 +141,20 @@ def skipped(job: Job) -> JobReturn:
     return JobReturn(overrides=job.overrides, working_dir=str(job.run_dir), status=JobStatus.COMPLETED)
 
 
+@contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k)
+            else:
+                os.environ[k] = v
+
+
 def executor(cluster: str, params: dict[str, Any]) -> Any:
     """The ``submitit.AutoExecutor`` that hydra-submitit-launcher would build from these launcher parameters."""
     import submitit
@@ -156,8 +171,6 @@ def executor(cluster: str, params: dict[str, Any]) -> Any:
 
 class _Planned:
     """Validate and plan the whole sweep, skip finished runs, then submit the rest (``submit``)."""
-
-    _EXECUTOR: str
 
     def __init__(self, dry_run: bool = False, **params: Any) -> None:
         super().__init__(**params)
@@ -203,13 +216,8 @@ class LocalLauncher(_Planned, submitit_launcher.LocalLauncher):
                 time.sleep(1)
             params = {k: v for k, v in job.params.items() if k not in ("array_parallelism", "cpus_per_task", "mem_gb")}
             threads = job.params["cpus_per_task"] or max(1, (os.cpu_count() or 1) // (cap * params["tasks_per_node"]))
-            saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-            os.environ.update({k: str(threads) for k in saved})  # the job's processes inherit this
-            try:
+            with _environ(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)):  # the job inherits them
                 running[job.idx] = executor("local", params).submit(self, *self._call(job))
-            finally:
-                for k, v in saved.items():
-                    os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
         return running
 
 

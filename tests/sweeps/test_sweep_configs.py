@@ -46,13 +46,17 @@ def test_each_job_is_sized_by_its_own_model(tmp_path: Path, capsys: pytest.Captu
         assert f"tasks_per_node={n} gpus_per_node={n} cpus_per_task=8" in resources
 
 
+@pytest.mark.parametrize("sweep, overrides, message", [
+    ("lambda_ablation", ["method.lam=0.5,1.5"], "method.lam=1.5 method.style=recent model=qwen2.5-math-1.5b): "
+                                                 "method.lam must be in [0.0, 1.0], got 1.5"),
+    ("toy_main", ["hydra.launcher.tasks_per_node=3"], "must be divisible by model.micro_batch_size * world size"),
+], ids=["out-of-range", "batch-vs-world-size"])
 def test_a_bad_value_fails_the_whole_sweep_before_anything_is_submitted(
-        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    with pytest.raises(SystemExit):  # the SLURM launcher, for real: it must stop before submitting
-        multirun_in_process("--config-dir", str(SWEEPS), "--config-name", "lambda_ablation", "method.lam=0.5,1.5",
+        sweep: str, overrides: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):  # the real launchers: they must stop before submitting anything
+        multirun_in_process("--config-dir", str(SWEEPS), "--config-name", sweep, *overrides,
                             f"hydra.sweep.dir={tmp_path}")
-    err = capsys.readouterr().err
-    assert "method.lam=1.5" in err and "lam must be in [0.0, 1.0], got 1.5" in err
+    assert message in capsys.readouterr().err
     assert not (tmp_path / ".submitit").exists()
 
 
