@@ -16,20 +16,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from harness.eval.config import BenchmarkConfig, EvalConfig
 from harness.eval.config import register_configs as register_eval_configs
+from harness.validation import check as _check
+from harness.validation import check_choice as _check_choice
 
 ROLLOUTS = ("hf", "vllm")
 SCALES = ("group", "batch", "none")
 TASK_SOURCES = ("arith", "jsonl", "parquet", "hub")
 WANDB_MODES = ("offline", "online", "disabled")
-
-
-def _check(ok: bool, key: str, msg: str) -> None:
-    if not ok:
-        raise ValueError(f"{key}: {msg}")
-
-
-def _check_choice(value: str, key: str, choices: tuple[str, ...]) -> None:
-    _check(value in choices, key, f"must be one of {list(choices)}, got {value!r}")
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 A tiny model trained from scratch solves nothing, so RL would only ever see
 zero reward. Before RL, the default run fine-tunes it (TRL's ``SFTTrainer``,
-completion-only loss) on worked solutions of the arithmetic task's train
-split, saves the result under ``cache_dir`` keyed by everything that shapes it,
+completion-only loss) on worked solutions of the arithmetic task's ``warm``
+split (disjoint from RL's ``train`` and evaluation's ``test``), saves the result under ``cache_dir`` keyed by everything that shapes it,
 and later runs reuse it.
 """
 
@@ -24,12 +24,12 @@ from harness.tasks.arith import make_problems
 
 def cache_key(model: ModelConfig, task: TaskConfig, seed: int) -> str:
     spec = {"tiny": model.tiny, "warm_start": vars(model.warm_start), "steps": task.steps,
-            "max_operand": task.max_operand, "seed": seed, "version": 1}
+            "max_operand": task.max_operand, "seed": seed, "version": 2}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _sft_dataset(model: ModelConfig, task: TaskConfig, seed: int) -> Dataset:
-    rows = make_problems("train", model.warm_start.n_problems, steps=task.steps,
+    rows = make_problems("warm", model.warm_start.n_problems, steps=task.steps,
                          max_operand=task.max_operand, seed=seed)
     return Dataset.from_dict({
         "prompt": [prompt_messages(r["problem"]) for r in rows],

@@ -19,14 +19,11 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
+from harness.validation import check as _check
+
 BENCHMARK_SOURCES = ("hub", "local", "arith")
 BACKENDS = ("hf", "vllm")
 ON_UNPARSABLE = ("error", "warn", "drop")
-
-
-def _check(ok: bool, key: str, msg: str) -> None:
-    if not ok:
-        raise ValueError(f"{key}: {msg}")
 
 
 @dataclass

@@ -8,9 +8,11 @@ and its worked solution spells out one line per step, ending in the boxed answer
 
     7 + 5 = 12. 12 * 3 = 36. 36 - 4 = 32. The answer is \\boxed{32}.
 
-Train and test splits are disjoint by construction: a problem belongs to the
-test split iff a stable hash of its text falls in the test bucket, so no
-seed or size can make them overlap.
+Splits are disjoint by construction: a stable hash of the problem's text puts
+it in one of five buckets, 1 for ``test``, 2 for ``warm`` (the supervised warm
+start's worked solutions) and 2 for ``train`` (RL), so no seed or size can make
+them overlap. RL and evaluation never see a problem whose solution the warm
+start was trained on, so RL cannot win by recalling memorised answers.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ import hashlib
 import random
 
 OPS = ("+", "-", "*")
-_TEST_BUCKETS = 5  # 1 in 5 of all problems is reserved for evaluation
-SPLITS = ("train", "test")
+SPLITS = ("train", "warm", "test")
+_BUCKETS = ("test", "warm", "warm", "train", "train")
 
 
-def _is_test(problem: str) -> bool:
-    digest = hashlib.sha256(problem.encode()).digest()
-    return digest[0] % _TEST_BUCKETS == 0
+def split_of(problem: str) -> str:
+    """The split a problem belongs to, from a stable hash of its text."""
+    return _BUCKETS[hashlib.sha256(problem.encode()).digest()[0] % len(_BUCKETS)]
 
 
 def _apply(a: int, op: str, b: int) -> int:
@@ -49,7 +51,7 @@ def _sample(rng: random.Random, steps: int, max_operand: int) -> tuple[str, str,
 def make_problems(
     split: str, n: int, *, steps: int = 2, max_operand: int = 9, seed: int = 0
 ) -> list[dict[str, str]]:
-    """``n`` distinct problems of ``split`` ("train" or "test"), reproducible from ``seed``.
+    """``n`` distinct problems of ``split`` ("train", "warm" or "test"), reproducible from ``seed``.
 
     Each row has ``id``, ``problem``, ``answer`` and ``solution``.
     """
@@ -61,7 +63,7 @@ def make_problems(
     rows: dict[str, dict[str, str]] = {}
     for _ in range(200 * n):
         problem, answer, solution = _sample(rng, steps, max_operand)
-        if problem not in rows and _is_test(problem) == (split == "test"):
+        if problem not in rows and split_of(problem) == split:
             rows[problem] = {"problem": problem, "answer": answer, "solution": solution}
             if len(rows) == n:
                 break

@@ -17,6 +17,7 @@ from analysis.tables import main_table
 from harness.eval import pass_at_k
 
 REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # real tiny training runs through the CLI
 
 
 @pytest.fixture(scope="module")

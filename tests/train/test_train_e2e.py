@@ -14,6 +14,7 @@ import yaml
 from tests.train.runs import REPO, read_metrics, run_train, train_cmd, train_rows
 
 from tests.conftest import METHODS
+pytestmark = pytest.mark.slow  # real tiny training runs through the CLI
 TRAIN_KEYS = {"train/reward_mean", "train/reward_std", "train/accuracy", "train/response_length",
               "train/clip_frac", "train/entropy", "train/tokens", "train/prompts", "time/wall"}
 
