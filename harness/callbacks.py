@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 from transformers import TrainerCallback
@@ -68,7 +67,3 @@ class RewardProgressCallback(ProgressCallback):
         if state.is_world_process_zero and self.training_bar is not None and logs and "reward" in logs:
             acc = logs.get("rewards/math_reward/mean", float("nan"))
             self.training_bar.set_postfix(reward=f"{logs['reward']:.3f}", acc=f"{acc:.3f}")
-
-
-def checkpoint_dir(run_dir: Path) -> Path:
-    return Path(run_dir) / "checkpoints"

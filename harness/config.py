@@ -32,7 +32,7 @@ class WarmStartConfig:
     steps: int = 0
     lr: float = 3e-3
     batch_size: int = 64
-    n_problems: int = 4000
+    n_problems: int = 6000
 
     def __post_init__(self) -> None:
         _check(self.steps >= 0, "model.warm_start.steps", f"must be >= 0, got {self.steps}")
@@ -89,8 +89,8 @@ class TaskConfig:
     id_key: str = ""
     limit: int = 0
     steps: int = 2
-    max_operand: int = 9
-    n_train: int = 4000
+    max_operand: int = 12
+    n_train: int = 6000
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -136,10 +136,6 @@ def build_trainer(cfg: TrainConfig, model: Any, tokenizer: Any, args: GRPOConfig
     return trainer
 
 
-def _accuracy(metrics: dict[str, float]) -> float | None:
-    return metrics.get("eval/avg/pass@1")
-
-
 def execute(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord, model_source: str) -> dict[str, float]:
     """Train (resuming from the run dir's last checkpoint), evaluate before and after."""
     args = grpo_args(cfg, run_dir, distributed.world_size())

@@ -62,8 +62,10 @@ def main(cfg: DictConfig) -> dict[str, float] | None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     record = RunRecord(run_dir)
     if record.finished:
-        print(f"[harness] {run_dir} already finished; skipping (delete it to rerun)")
-        return MetricsLog(run_dir).final_eval()
+        final = MetricsLog(run_dir).final_eval()
+        print(f"[harness] {run_dir} already finished; skipping (delete it to rerun). Final: "
+              + ", ".join(f"{k}={v:.3f}" for k, v in final.items() if "pass@1" in k))
+        return final
     if lead:
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
         group = conf.logger.wandb.group or _sweep_group()

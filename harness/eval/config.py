@@ -95,7 +95,7 @@ class BenchmarkConfig:
     # source == "arith" (harness.tasks.arith.make_problems, test split)
     n_problems: int = 100
     steps: int = 2
-    max_operand: int = 9
+    max_operand: int = 12
     seed: int = 0
 
     def __post_init__(self) -> None:
