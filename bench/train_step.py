@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from hydra import compose, initialize_config_dir
 from transformers import Qwen3Config, Qwen3ForCausalLM, TrainerCallback
+from transformers.trainer_callback import PrinterCallback
 from trl import GRPOTrainer
 
 from harness.config import register_configs, validate
@@ -70,6 +71,7 @@ def _time(method: str, model_path: str, steps: int, overrides: list[str], plain:
         else:
             trainer = HarnessGRPOTrainer(**kwargs, method=cfg.method, scale_rewards=cfg.trainer.scale_rewards)
         timer = StepTimer()
+        trainer.remove_callback(PrinterCallback)
         trainer.add_callback(timer)
         trainer.train()
     return statistics.median(timer.times[1:] or timer.times), min(timer.times)
@@ -78,14 +80,15 @@ def _time(method: str, model_path: str, steps: int, overrides: list[str], plain:
 def tiny_table(steps: int, overrides: list[str]) -> None:
     cfg = _cfg("grpo", overrides)
     path = str(warm_start(cfg.model, cfg.task, cfg.trainer.seed, Path(".cache/harness").resolve()))
+    _time("grpo", path, 2, overrides, plain=True)  # warm-up: allocator, first-call costs
     base, base_min = _time("grpo", path, steps, overrides, plain=True)
     print(f"tiny model, {cfg.trainer.prompts_per_step} prompts x {cfg.trainer.group_size} samples, "
           f"{cfg.trainer.max_completion_length} new tokens, {steps} steps (median of steps 2..)")
-    print(f"{'method':<14}{'s/step':>9}{'min':>9}{'ratio':>8}")
-    print(f"{'TRL grpo':<14}{base:>9.3f}{base_min:>9.3f}{1.0:>8.2f}")
+    print(f"{'method':<14}{'median s':>9}{'min s':>9}{'ratio':>8}{'min ratio':>10}")
+    print(f"{'TRL grpo':<14}{base:>9.3f}{base_min:>9.3f}{1.0:>8.2f}{1.0:>10.2f}")
     for name in METHODS:
         t, t_min = _time(name, path, steps, overrides)
-        print(f"{name:<14}{t:>9.3f}{t_min:>9.3f}{t / base:>8.2f}")
+        print(f"{name:<14}{t:>9.3f}{t_min:>9.3f}{t / base:>8.2f}{t_min / base_min:>10.2f}")
 
 
 def real_arch_table(overrides: list[str]) -> None:
