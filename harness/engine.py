@@ -13,7 +13,6 @@ things only:
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import torch
@@ -31,7 +30,6 @@ class HarnessGRPOTrainer(GRPOTrainer):
 
     def __init__(self, *args: Any, method: Any, scale_rewards: str = "group", **kwargs: Any) -> None:
         self.method = method
-        self.method_params = {k: v for k, v in asdict(method).items() if k != "name"}
         self.harness_scale = scale_rewards
         self.tokens_seen = 0.0  # cumulative completion tokens (all processes)
         self.prompts_seen = 0.0  # cumulative prompts (all processes)
@@ -82,10 +80,9 @@ class HarnessGRPOTrainer(GRPOTrainer):
         )
         old = inputs.get("old_per_token_logps")
         loss, metrics = policy_loss(
-            self.method.name, logp, logp.detach() if old is None else old, inputs["advantages"], mask,
+            self.method, logp, logp.detach() if old is None else old, inputs["advantages"], mask,
             entropy=entropy, ref_logp=inputs.get("ref_per_token_logps"),
             max_len=self.max_completion_length, **self._accumulation_counts(inputs, completion_ids.size(0)),
-            **self.method_params,
         )
         if not torch.isfinite(loss):
             raise NonFiniteLossError(

@@ -152,7 +152,7 @@ def execute(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord,
     trainer.prompts_seen = metrics.last("train/prompts")
     evaluator = distributed.on_main(trainer, Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run))
     trainer.add_callback(RunDirCallback(metrics, wall_offset=metrics.last("time/wall")))
-    trainer.add_callback(EvalCallback(lambda m, s: evaluator(m, s), cfg.eval.interval))
+    trainer.add_callback(EvalCallback(evaluator, cfg.eval.interval))
     before = evaluator(model, 0) if start_step == 0 else {}
     if resume:
         print(f"[harness] resuming from {resume}")

@@ -5,12 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINTS = "checkpoints"
+
+
+def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
+    """``write(tmp)`` then rename over ``path``: readers never see a half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
 
 
 def _now() -> str:
@@ -30,9 +38,7 @@ class RunRecord:
 
     def update(self, **fields: Any) -> None:
         self.data.update(fields)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=1))
-        tmp.replace(self.path)
+        atomic_write(self.path, lambda tmp: tmp.write_text(json.dumps(self.data, indent=1)))
 
     def start(self, name: str, group: str, tags: list[str], steps: int) -> None:
         self.update(name=name, group=group, tags=tags, steps=steps, status="running",
@@ -54,10 +60,10 @@ class MetricsLog:
             self._truncate_after(resume_step)
 
     def _truncate_after(self, step: int) -> None:
-        kept = [r for r in self.read() if r["step"] <= step]
-        tmp = self.path.with_suffix(".tmp")  # atomic: other processes may be reading it
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
-        tmp.replace(self.path)
+        self._rewrite([r for r in self.read() if r["step"] <= step])
+
+    def _rewrite(self, rows: list[dict[str, Any]]) -> None:
+        atomic_write(self.path, lambda tmp: tmp.write_text("".join(json.dumps(r) + "\n" for r in rows)))
 
     def read(self) -> list[dict[str, Any]]:
         if not self.path.exists():
@@ -73,6 +79,11 @@ class MetricsLog:
         """The last evaluation line (without its step)."""
         evals = [r for r in self.read() if any(k.startswith("eval/") for k in r)]
         return {k: v for k, v in evals[-1].items() if k != "step"} if evals else {}
+
+    def replace_eval(self, step: int, metrics: dict[str, float]) -> None:
+        """Write an eval line for ``step``, dropping an earlier eval line of that step (re-run evals)."""
+        kept = [r for r in self.read() if not (r["step"] == step and any(k.startswith("eval/") for k in r))]
+        self._rewrite(kept + [{"step": int(step), **{k: _clean(v) for k, v in metrics.items()}}])
 
     def write(self, step: int, metrics: dict[str, float]) -> None:
         row = {"step": int(step), **{k: _clean(v) for k, v in metrics.items()}}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -29,6 +28,7 @@ from harness.eval.config import BenchmarkConfig, EvalConfig, benchmarks_from, ev
 from harness.eval.generate import Backend, Completion, HFBackend, Sampling
 from harness.eval.passk import majority_vote, pass_at_k
 from harness.rewards import MAX_ANSWER_CHARS, canonical_answer, last_boxed, math_reward, warmup_verifier
+from harness.rundir import MetricsLog, atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -168,37 +168,20 @@ def flat_metrics(per: dict[str, dict[str, float]], avg: dict[str, float]) -> dic
 # ------------------------------------------------------------------------------ writing
 
 
-def _atomic_write_bytes(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def write_records(path: Path, records: pd.DataFrame, save_completions: bool) -> None:
     schema = RECORD_SCHEMA if save_completions else pa.schema([f for f in RECORD_SCHEMA if f.name != "completions"])
     table = pa.Table.from_pandas(records[[f.name for f in schema]], schema=schema, preserve_index=False)
-    _atomic_write_bytes(path, lambda tmp: pq.write_table(table, tmp))
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:
-    _atomic_write_bytes(path, lambda tmp: tmp.write_text(json.dumps(summary, indent=1, default=float)))
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(summary, indent=1, default=float)))
 
 
 def record_metrics(run_dir: Path | str, step: int, metrics: dict[str, float]) -> None:
-    """Append an eval line to ``metrics.jsonl``, replacing an earlier eval line of this step
+    """Write an eval line to ``metrics.jsonl``, replacing an earlier eval line of this step
     (docs/run_dir.md: a step appears at most once per kind)."""
-    path = Path(run_dir) / "metrics.jsonl"
-    lines = path.read_text().splitlines() if path.exists() else []
-    kept = []
-    for line in lines:
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        if row.get("step") == int(step) and any(k.startswith("eval/") for k in row):
-            continue
-        kept.append(line)
-    kept.append(json.dumps({"step": int(step), **metrics}))
-    _atomic_write_bytes(path, lambda tmp: tmp.write_text("\n".join(kept) + "\n"))
+    MetricsLog(run_dir).replace_eval(step, metrics)
 
 
 # ------------------------------------------------------------------------------ evaluate

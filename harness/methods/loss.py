@@ -72,6 +72,8 @@ def policy_loss(
 def _resolve_config(name: str | MethodConfig, params: dict[str, object]) -> MethodConfig:
     """The method's config: its defaults (or the given config) with `params` applied."""
     if isinstance(name, MethodConfig):
+        if not params:  # already built and validated (e.g. by Hydra): use it as is
+            return name
         params = {**{f.name: getattr(name, f.name) for f in fields(name) if f.name != "name"}, **params}
         name = name.name
     return get_method_config(name, **params)
