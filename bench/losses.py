@@ -5,17 +5,25 @@ and against the dense T×T trace.
 
 Time: median over interleaved repeats of one policy_loss forward+backward
 (CPU: the thread's CPU time, robust to other processes on a shared machine;
-CUDA: wall time between synchronisations). Memory: on CPU, the bytes of the
-distinct tensor storages autograd saves for backward (the activation memory
-the loss adds; inputs excluded); on CUDA, the peak allocated above the inputs.
-The dense form is what the GRPO-λ authors' public code does: build the [T, T]
-kernel matrix on every call and matmul; it is compared with the fast
-`grpo_lambda` (style "both", λ = 0.99) on the same tensors.
+CUDA: wall time between synchronisations). On CPU, glibc's malloc is told to
+keep freed memory (mallopt) so that, as under CUDA's caching allocator, a
+fresh [B, T] tensor does not cost a page fault per 4 KiB: without it the
+ratios mostly count allocations. Memory: on CPU, the bytes of the distinct
+tensor storages autograd saves for backward (the activation memory the loss
+adds; inputs excluded); on CUDA, the peak allocated above the inputs.
+
+Rows: every registered method at its defaults (`grpo_lambda` = the released
+form), plus `grpo_lambda[lag]` (the paper's lag form, same style and λ).
+The dense table is what the GRPO-λ authors' released code does: build the
+[T, T] kernel matrix on every call and matmul; it is compared with the fast
+released `grpo_lambda` (style "both", λ = 0.99, n = T) on the same tensors.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import statistics
 import time
 from typing import Callable
@@ -25,8 +33,24 @@ from torch import Tensor
 
 from harness.methods import METHODS, get_method_config, policy_loss
 from harness.methods.surrogate import aggregate, clipped_surrogate
+from harness.methods.trace import released_weights
 
 Step = Callable[[], Tensor]
+VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
+    **{name: (name, {}) for name in METHODS},
+    "grpo_lambda[lag]": ("grpo_lambda", {"form": "lag"}),
+}
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to reuse freed memory instead of returning it (no page fault per fresh tensor)."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    mallopt = ctypes.CDLL(libc_name).mallopt
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    huge = 1 << 30
+    return all(mallopt(option, huge) == 1 for option in (m_trim_threshold, m_top_pad, m_mmap_threshold))
 
 
 def make_inputs(B: int, T: int, device: str, dtype: torch.dtype, seed: int = 0) -> dict[str, Tensor]:
@@ -46,29 +70,27 @@ def make_inputs(B: int, T: int, device: str, dtype: torch.dtype, seed: int = 0) 
     return inputs
 
 
-def method_step(name: str, inputs: dict[str, Tensor]) -> Step:
-    """One forward+backward of `name`'s default loss."""
+def method_step(variant: str, inputs: dict[str, Tensor]) -> Step:
+    """One forward+backward of a variant's loss (a method at its defaults, or with VARIANTS' params)."""
+    name, params = VARIANTS[variant]
 
     def step() -> Tensor:
         inputs["logp"].grad = None
-        loss, _ = policy_loss(name, **inputs)
+        loss, _ = policy_loss(name, **inputs, **params)
         loss.backward()
         return loss
 
     return step
 
 
-def dense_both_kernel(T: int, a: float, device: str, dtype: torch.dtype) -> Tensor:
-    """K[t,j] = max(a^(t−j), a^j) for j ≤ t, as a dense [T, T] matrix."""
-    t = torch.arange(T, device=device, dtype=torch.float32)
-    lag = t[:, None] - t[None, :]
-    base = torch.tensor(a, device=device)
-    K = torch.where(lag >= 0, torch.maximum(base ** lag.clamp(min=0), base ** t[None, :]), 0)
-    return K.to(dtype)
+def dense_released_kernel(T: int, a: float, device: str, dtype: torch.dtype) -> Tensor:
+    """The authors' [T, T] matrix for style "both", n = T: 1 on the diagonal, c_j below it."""
+    c = released_weights(torch.ones(1, T, dtype=torch.bool, device=device), "both", a, T, dtype)
+    return torch.tril(c.expand(T, T), diagonal=-1) + torch.eye(T, device=device, dtype=dtype)
 
 
 def dense_step(inputs: dict[str, Tensor], lam: float = 0.99) -> Step:
-    """grpo_lambda's default loss with X = x·Kᵀ from a freshly built dense K."""
+    """grpo_lambda's default (released) loss with X = x·Kᵀ from a freshly built dense K."""
     cfg = get_method_config("grpo_lambda", lam=lam)
 
     def step() -> Tensor:
@@ -76,7 +98,7 @@ def dense_step(inputs: dict[str, Tensor], lam: float = 0.99) -> Step:
         logp.grad = None
         valid = mask.bool()
         x = torch.where(valid, logp.float() - inputs["old_logp"].float(), 0)
-        X = x @ dense_both_kernel(x.shape[-1], lam, x.device, x.dtype).T
+        X = x @ dense_released_kernel(x.shape[-1], lam, x.device, x.dtype).T
         adv = inputs["advantages"].float().clamp(min=cfg.adv_clamp)
         per_token, _ = clipped_surrogate(X, adv, cfg.clip_low, cfg.clip_high)
         loss = aggregate(per_token, valid, cfg.loss_agg)
@@ -139,22 +161,22 @@ def median_times(steps: dict[str, Step], device: str, repeats: int) -> dict[str,
 def methods_table(B: int, Ts: list[int], device: str, dtype: torch.dtype, repeats: int) -> None:
     """Every method against GRPO: time and memory ratios at each T."""
     print(f"\n## methods vs GRPO, B = {B}")
-    print(f"{'method':<12} {'T':>6} {'ms':>9} {'×grpo':>7} {'MiB':>9} {'×grpo':>7}")
+    print(f"{'method':<17} {'T':>6} {'ms':>9} {'×grpo':>7} {'MiB':>9} {'×grpo':>7}")
     for T in Ts:
         inputs = make_inputs(B, T, device, dtype)
-        steps = {name: method_step(name, inputs) for name in METHODS}
+        steps = {variant: method_step(variant, inputs) for variant in VARIANTS}
         times = median_times(steps, device, repeats)
         memory = {name: peak_bytes(step, device) for name, step in steps.items()}
         for name in steps:
             print(
-                f"{name:<12} {T:>6} {times[name] * 1e3:>9.2f} {times[name] / times['grpo']:>7.2f} "
+                f"{name:<17} {T:>6} {times[name] * 1e3:>9.2f} {times[name] / times['grpo']:>7.2f} "
                 f"{memory[name] / 2**20:>9.2f} {memory[name] / memory['grpo']:>7.2f}"
             )
 
 
 def dense_table(B: int, Ts: list[int], device: str, dtype: torch.dtype, repeats: int) -> None:
     """Dense T×T grpo_lambda against the O(B·T) scan on the same tensors."""
-    print(f"\n## dense T×T vs fast trace (grpo_lambda, style both, λ = 0.99), B = {B}")
+    print(f"\n## dense T×T (the authors' released code) vs fast prefix sum (grpo_lambda, both, λ = 0.99), B = {B}")
     print(f"{'T':>6} {'dense ms':>10} {'fast ms':>9} {'speedup':>8} {'dense MiB':>10} {'fast MiB':>9}")
     for T in Ts:
         inputs = make_inputs(B, T, device, dtype)
@@ -178,6 +200,8 @@ def main() -> None:
     dtype = getattr(torch, args.dtype)
     if args.device == "cpu":
         torch.set_num_threads(args.threads)
+        if not keep_freed_memory():
+            print("# note: mallopt unavailable; CPU times include a page fault per fresh tensor")
     if args.quick:
         sizes, dense_sizes, B, dense_B, repeats = [256, 1024], [256, 1024], 16, 4, 3
     else:

@@ -188,8 +188,8 @@ def register_configs() -> None:
     register_eval_configs()
     cs = ConfigStore.instance()
     cs.store(name="train_schema", node=TrainConfig)
-    for name, method in METHODS.items():
-        cs.store(group="method", name=f"{name}_schema", node=method.config)
+    for name, method in METHODS.items():  # `method=<name>`; conf/method/ holds only presets
+        cs.store(group="method", name=name, node=method.config)
     for group, schema in (("model", ModelConfig), ("task", TaskConfig), ("trainer", TrainerConfig), ("logger", LoggerConfig)):
         cs.store(group=group, name=f"{group}_schema", node=schema)
 

@@ -1,4 +1,7 @@
-"""The one way config dataclasses report a bad value: ``ValueError("<key>: <what is wrong>")``."""
+"""The one way config dataclasses report a bad value: ``ValueError("<key>: <what is wrong>")``.
+
+Plain Python (no Hydra, no torch), so the loss library's configs use it too.
+"""
 
 from __future__ import annotations
 
@@ -10,4 +13,11 @@ def check(ok: bool, key: str, msg: str) -> None:
 
 
 def check_choice(value: str, key: str, choices: tuple[str, ...]) -> None:
-    check(value in choices, key, f"must be one of {list(choices)}, got {value!r}")
+    """``value`` must be one of ``choices``."""
+    check(value in choices, key, f"must be one of {', '.join(choices)}; got {value!r}")
+
+
+def check_range(value: float, key: str, low: float, high: float, *, open_low: bool = False) -> None:
+    """``low ≤ value ≤ high`` (``low < value`` when ``open_low``)."""
+    ok = (low < value if open_low else low <= value) and value <= high
+    check(ok, key, f"must be in {'(' if open_low else '['}{low}, {high}], got {value}")

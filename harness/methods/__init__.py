@@ -1,34 +1,41 @@
 """Credit-assignment policy losses for RLVR: GRPO, GRPO-λ, GSPO, P-trace, S-trace.
 
-Pure torch; usable from any trainer. See docs/methods.md.
+Pure torch; usable from any trainer. A method is one module (its config
+dataclass beside its trace function); importing it registers it. See docs/methods.md.
 """
 
-from harness.methods import grpo, grpo_lambda, gspo, ptrace  # noqa: F401  (registers the methods)
 from harness.methods.advantages import compute_advantages
-from harness.methods.config import (
-    GRPOConfig,
-    GRPOLambdaConfig,
-    GSPOConfig,
-    MethodConfig,
-    PTraceConfig,
-    STraceConfig,
-    TraceConfig,
-)
+from harness.methods.base import MethodConfig, TraceConfig
+from harness.methods.grpo import GRPOLossConfig
+from harness.methods.grpo_lambda import GRPOLambdaLossConfig
+from harness.methods.gspo import GSPOLossConfig
 from harness.methods.loss import policy_loss
-from harness.methods.registry import METHODS, Method, Traced, get_method_config, register_method
+from harness.methods.ptrace import PTraceLossConfig
+from harness.methods.registry import (
+    METHODS,
+    Method,
+    TokenBatch,
+    Traced,
+    get_method,
+    get_method_config,
+    register_method,
+)
+from harness.methods.strace import STraceLossConfig
 
 __all__ = [
     "METHODS",
-    "GRPOConfig",
-    "GRPOLambdaConfig",
-    "GSPOConfig",
+    "GRPOLambdaLossConfig",
+    "GRPOLossConfig",
+    "GSPOLossConfig",
     "Method",
     "MethodConfig",
-    "PTraceConfig",
-    "STraceConfig",
+    "PTraceLossConfig",
+    "STraceLossConfig",
+    "TokenBatch",
     "TraceConfig",
     "Traced",
     "compute_advantages",
+    "get_method",
     "get_method_config",
     "policy_loss",
     "register_method",

@@ -1,15 +1,21 @@
-"""GRPO: the identity kernel."""
+"""GRPO: the identity kernel, X = x."""
 
 from __future__ import annotations
 
-from torch import Tensor
+from dataclasses import dataclass
 
-from harness.methods.config import GRPOConfig
-from harness.methods.registry import Traced, register_method
-from harness.methods.trace import trace
+from harness.methods.base import MethodConfig
+from harness.methods.registry import TokenBatch, Traced, register_method
 
 
-@register_method(GRPOConfig)
-def grpo(x: Tensor, valid: Tensor, cfg: GRPOConfig, entropy: Tensor | None) -> Traced:
+@dataclass
+class GRPOLossConfig(MethodConfig):
+    """GRPO (published): ε = 0.2, `seq-mean-token-mean`, β = 0."""
+
+    name: str = "grpo"
+
+
+@register_method(GRPOLossConfig)
+def grpo(batch: TokenBatch, cfg: GRPOLossConfig) -> Traced:
     """X[i,t] = x[i,t]: each token's own ratio ρ_t = π(y_t)/π_old(y_t)."""
-    return Traced(trace(x, valid, "identity"), eligible=valid, loss_mask=valid)
+    return Traced(batch.x)

@@ -7,9 +7,9 @@ from dataclasses import fields
 import torch
 from torch import Tensor
 
-from harness.methods.config import MethodConfig
-from harness.methods.registry import Traced, get_method, get_method_config
-from harness.methods.surrogate import aggregate, clipped_surrogate, clipped_tokens, k3_kl
+from harness.methods.base import MethodConfig
+from harness.methods.registry import TokenBatch, Traced, get_method, get_method_config
+from harness.methods.surrogate import aggregate, clipped_surrogate, clipped_tokens, dual_clipped_tokens, k3_kl
 
 
 def policy_loss(
@@ -29,7 +29,8 @@ def policy_loss(
     """The policy loss of method `name` on one micro-batch, and its metrics.
 
         x[i,t] = (logp − old_logp)·mask,  X = trace of x (the method's kernel),
-        ℓ[i,t] = −min(ρ·A, clip(ρ, 1−ε_low, 1+ε_high)·A) [· W] + β·k3,  ρ = exp(min(X, 20)),
+        ℓ[i,t] = −min(ρ·A, clip(ρ, 1−ε_low, 1+ε_high)·A),  ρ = exp(min(X, 20))
+                 [A < 0 and dual_clip = c: ℓ ← min(ℓ, −A·c)] [· W] + β·k3,
         loss   = aggregate(ℓ) by `loss_agg`.
 
     name: a registered method ("grpo", "grpo_lambda", "gspo", "ptrace",
@@ -38,14 +39,16 @@ def policy_loss(
         on valid completion tokens (right padding). advantages: [B] or [B, T].
     entropy: [B, T], required by "strace". ref_logp: [B, T], required when beta > 0.
     params: override the method's defaults (fields of its config dataclass).
-    n_tokens, n_seqs, max_len: the aggregation's denominators (token count for
-        token-mean, sequence count for seq-mean-*, T_max for
-        seq-mean-token-sum-norm). They default to this micro-batch's own
-        counts, so one call gives the one-batch loss. Under gradient
-        accumulation pass the global counts and sum the micro-batch losses.
+    n_tokens, n_seqs: the aggregation's denominators (token count for
+        token-mean, sequence count for seq-mean-*). They default to this
+        micro-batch's own counts, so one call gives the one-batch loss. Under
+        gradient accumulation pass the global counts and sum the micro-batch losses.
+    max_len: the configured max completion length (default: T). It is T_max of
+        seq-mean-token-sum-norm and n of GRPO-λ's released kernel (trace_length=max).
 
     Returns the scalar loss (with gradient) and python-float metrics:
-    clip_frac, ratio_mean, abs_x_mean (mean |X|), eligible_frac, and kl when beta > 0.
+    clip_frac, ratio_mean, abs_x_mean (mean |X|), eligible_frac, dual_clip_frac
+    when dual_clip is set, and kl when beta > 0.
     """
     cfg = _resolve_config(name, params)
     _check_shapes(logp, old_logp, advantages, mask, entropy=entropy, ref_logp=ref_logp)
@@ -57,15 +60,19 @@ def policy_loss(
     valid = mask.bool()
     adv = advantages.to(dtype).clamp(min=cfg.adv_clamp)
     x = torch.where(valid, logp - old_logp.to(dtype), 0)
-    traced = get_method(cfg.name).trace(x, valid, cfg, entropy)
-    per_token, ratio = clipped_surrogate(traced.log_ratio, adv, cfg.clip_low, cfg.clip_high)
+    batch = TokenBatch(x, valid, logp, entropy, None if max_len is None else int(max_len))
+    traced = get_method(cfg.name).trace(batch, cfg)
+    per_token, ratio = clipped_surrogate(traced.log_ratio, adv, cfg.clip_low, cfg.clip_high, cfg.dual_clip)
     if traced.weight is not None:
         per_token = per_token * traced.weight
+    if traced.policy_mask is not None:
+        per_token = torch.where(traced.policy_mask, per_token, 0)
     kl = None
     if cfg.beta > 0:
         kl = k3_kl(logp, ref_logp.to(dtype), valid)
         per_token = per_token + cfg.beta * kl
-    loss = aggregate(per_token, traced.loss_mask, cfg.loss_agg, n_tokens=n_tokens, n_seqs=n_seqs, max_len=max_len)
+    keep = valid if traced.agg_mask is None else traced.agg_mask
+    loss = aggregate(per_token, keep, cfg.loss_agg, n_tokens=n_tokens, n_seqs=n_seqs, max_len=max_len)
     return loss, _metrics(cfg, traced, ratio, adv, valid, kl)
 
 
@@ -103,19 +110,22 @@ def _check_counts(**counts: float | Tensor | None) -> None:
 def _metrics(
     cfg: MethodConfig, traced: Traced, ratio: Tensor, adv: Tensor, valid: Tensor, kl: Tensor | None
 ) -> dict[str, float]:
-    """Means over the aggregated tokens (eligible_frac: over the valid ones), as python floats."""
-    keep = traced.loss_mask
+    """Means over the tokens whose surrogate counts (eligible_frac: over the valid ones), as python floats."""
+    keep = valid if traced.policy_mask is None else traced.policy_mask
     n_keep = keep.sum().clamp(min=1)
 
     def mean(values: Tensor) -> Tensor:
         return values.masked_fill(~keep, 0).sum() / n_keep
 
+    eligible = valid if traced.eligible is None else traced.eligible
     metrics = {
         "clip_frac": mean(clipped_tokens(ratio, adv, cfg.clip_low, cfg.clip_high).to(ratio.dtype)),
         "ratio_mean": mean(ratio),
         "abs_x_mean": mean(traced.log_ratio.abs()),
-        "eligible_frac": (traced.eligible & valid).sum().to(ratio.dtype) / valid.sum().clamp(min=1),
+        "eligible_frac": eligible.sum().to(ratio.dtype) / valid.sum().clamp(min=1),
     }
+    if cfg.dual_clip is not None:
+        metrics["dual_clip_frac"] = mean(dual_clipped_tokens(ratio, adv, cfg.dual_clip).to(ratio.dtype))
     if kl is not None:
         metrics["kl"] = mean(kl)
     return dict(zip(metrics, torch.stack(list(metrics.values())).tolist()))

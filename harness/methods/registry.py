@@ -1,60 +1,85 @@
 """The method registry: a method is a config dataclass plus a trace function.
 
-A trace function turns the per-token log-ratios into what the shared clipped
-surrogate needs (`Traced`). Register one with
+A trace function turns one micro-batch's per-token log-ratios into what the
+shared clipped surrogate needs (`Traced`). A method is one module holding both:
 
-    @register_method(MyConfig)
-    def my_method(x, valid, cfg, entropy): ...
+    @dataclass
+    class MyLossConfig(MethodConfig):
+        name: str = "my_method"
 
-and `policy_loss("my_method", ...)` picks it up.
+    @register_method(MyLossConfig)
+    def my_method(batch: TokenBatch, cfg: MyLossConfig) -> Traced: ...
+
+and `policy_loss("my_method", ...)` picks it up once the module is imported.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import Callable, Generic, NamedTuple, TypeVar
 
 from torch import Tensor
 
-if TYPE_CHECKING:
-    from harness.methods.config import MethodConfig
+from harness.methods.base import MethodConfig
+
+
+class TokenBatch(NamedTuple):
+    """One micro-batch as a trace function sees it ([B, T], right padded).
+
+    x: the masked per-token log-ratio (logp − old)·mask; carries the gradient.
+    valid: the completion tokens (bool).
+    logp: the policy's log-probs, with gradient (arbitrary off `valid`).
+    entropy: the policy's per-token entropy, or None.
+    max_len: the configured max completion length (≥ T), or None.
+    """
+
+    x: Tensor
+    valid: Tensor
+    logp: Tensor
+    entropy: Tensor | None = None
+    max_len: int | None = None
 
 
 class Traced(NamedTuple):
-    """What a method hands to the shared surrogate.
+    """What a method hands to the shared surrogate (None means: every valid token).
 
     log_ratio: X[i,t], the traced log importance ratio (carries the gradient).
-    eligible: e[i,t] (bool), the valid tokens that enter the trace.
-    loss_mask: the rows that enter the aggregation (bool).
-    weight: a detached per-token multiplier of the surrogate (ε-weight), or None.
+    eligible: e[i,t], the tokens that enter the trace (bool, a subset of the valid ones).
+    policy_mask: the tokens whose clipped surrogate enters the loss (bool).
+    agg_mask: the tokens the aggregation counts, and where the KL term applies (bool).
+    weight: a per-token multiplier of the clipped surrogate (ε-weight), or None.
     """
 
     log_ratio: Tensor
-    eligible: Tensor
-    loss_mask: Tensor
+    eligible: Tensor | None = None
+    policy_mask: Tensor | None = None
+    agg_mask: Tensor | None = None
     weight: Tensor | None = None
 
 
-TraceFn = Callable[[Tensor, Tensor, "MethodConfig", "Tensor | None"], Traced]
+C = TypeVar("C", bound=MethodConfig)
+TraceFn = Callable[[TokenBatch, C], Traced]
 
 
 @dataclass(frozen=True)
-class Method:
+class Method(Generic[C]):
     """A registered method: its name, its config dataclass and its trace function."""
 
     name: str
-    config: type[MethodConfig]
-    trace: TraceFn
+    config: type[C]
+    trace: TraceFn[C]
 
 
 METHODS: dict[str, Method] = {}
 
 
-def register_method(config: type[MethodConfig]) -> Callable[[TraceFn], TraceFn]:
+def register_method(config: type[C]) -> Callable[[TraceFn[C]], TraceFn[C]]:
     """Register the decorated trace function under `config`'s default `name`."""
-    name = config.__dataclass_fields__["name"].default
+    name = config.method_name()
 
-    def decorate(fn: TraceFn) -> TraceFn:
+    def decorate(fn: TraceFn[C]) -> TraceFn[C]:
+        if not name:
+            raise ValueError(f"{config.__name__} needs a default `name` to be registered")
         if name in METHODS:
             raise ValueError(f"method {name!r} is already registered")
         METHODS[name] = Method(name, config, fn)
@@ -73,8 +98,9 @@ def get_method(name: str) -> Method:
 def get_method_config(name: str, **overrides: object) -> MethodConfig:
     """`name`'s config dataclass with `overrides` applied (validated on construction)."""
     config = get_method(name).config
-    unknown = sorted(set(overrides) - set(config.__dataclass_fields__))
+    known = config.__dataclass_fields__
+    unknown = sorted(set(overrides) - set(known))
     if unknown:
-        allowed = ", ".join(f for f in config.__dataclass_fields__ if f != "name")
+        allowed = ", ".join(f for f in known if f != "name")
         raise ValueError(f"unknown parameter(s) {', '.join(unknown)} for method {name!r}; allowed: {allowed}")
-    return config(**overrides)
+    return config(**overrides)  # type: ignore[arg-type]

@@ -9,22 +9,40 @@ MAX_LOG_RATIO = 20.0
 LOSS_AGGS = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum", "seq-mean-token-sum-norm")
 
 
-def clipped_surrogate(log_ratio: Tensor, adv: Tensor, clip_low: float, clip_high: float) -> tuple[Tensor, Tensor]:
+def clipped_surrogate(
+    log_ratio: Tensor, adv: Tensor, clip_low: float, clip_high: float, dual_clip: float | None = None
+) -> tuple[Tensor, Tensor]:
     """ℓ_t = −min(ρ_t·A, clip(ρ_t, 1−ε_low, 1+ε_high)·A), ρ_t = exp(min(X_t, 20)).
 
+    With `dual_clip` = c (verl's clip_ratio_c): where A < 0, ℓ_t ← min(ℓ_t, −A·c),
+    bounding the loss of a token whose ratio ran far above 1.
     adv: [B] (one advantage per sequence) or [B, T]. Returns (ℓ, ρ), both [B, T].
     """
     ratio = torch.exp(log_ratio.clamp(max=MAX_LOG_RATIO))
-    adv = adv.unsqueeze(-1) if adv.dim() == 1 else adv
+    adv = _per_token(adv)
     clipped = ratio.clamp(1 - clip_low, 1 + clip_high)
-    return -torch.minimum(ratio * adv, clipped * adv), ratio
+    loss = -torch.minimum(ratio * adv, clipped * adv)
+    if dual_clip is not None:
+        loss = torch.where(adv < 0, torch.minimum(loss, -adv * dual_clip), loss)
+    return loss, ratio
+
+
+def _per_token(adv: Tensor) -> Tensor:
+    return adv.unsqueeze(-1) if adv.dim() == 1 else adv
 
 
 @torch.no_grad()
 def clipped_tokens(ratio: Tensor, adv: Tensor, clip_low: float, clip_high: float) -> Tensor:
     """Where the clipped branch is active (zero gradient): ρ > 1+ε_high with A > 0, or ρ < 1−ε_low with A < 0."""
-    adv = adv.unsqueeze(-1) if adv.dim() == 1 else adv
+    adv = _per_token(adv)
     return ((ratio > 1 + clip_high) & (adv > 0)) | ((ratio < 1 - clip_low) & (adv < 0))
+
+
+@torch.no_grad()
+def dual_clipped_tokens(ratio: Tensor, adv: Tensor, dual_clip: float) -> Tensor:
+    """Where the dual clip is active: A < 0 and |A|·max(ρ, clip(ρ)) > |A|·c, i.e. ρ > c (c > 1)."""
+    adv = _per_token(adv)
+    return (adv < 0) & (ratio > dual_clip)
 
 
 def k3_kl(logp: Tensor, ref_logp: Tensor, valid: Tensor) -> Tensor:

@@ -9,6 +9,10 @@ Kernels (a = γ·λ; positions are column indices, the completion starts at 0):
     both      K(t,j) = max(a^(t−j), a^j)       for j ≤ t
     uniform   K(t,j) = 1/n_i                   for every valid j
 
+The released GRPO-λ kernel (the authors' code, see `released_weights`) is
+lower triangular with a unit diagonal and off-diagonal entries c_j that depend
+on the column only, so K·v = v + (exclusive prefix sum of c ⊙ v): `prefix_trace`.
+
 No T×T matrix is built. `recent` is a chunked scan: a C×C lower-triangular
 Toeplitz matmul inside each chunk and a carry across chunks, the carries being
 themselves a scan with decay a^C (recursively). Only powers a^k ≤ 1 appear,
@@ -20,12 +24,21 @@ transposed operators; since K is linear, the gradient of K·v is Kᵀ·grad.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 CHUNK = 64
 KERNELS = ("identity", "recent", "both", "uniform")
+RELEASED_STYLES = ("recent", "both", "early")
+RELEASED_FLOOR = 1e-7
+
+
+def as_float(mask: Tensor, dtype: torch.dtype) -> Tensor:
+    """A bool mask as 0./1. in `dtype` (through a uint8 view: several times faster than bool → float on CPU)."""
+    return mask.view(torch.uint8).to(dtype)
 
 
 def powers(a: float, n: int, like: Tensor) -> Tensor:
@@ -45,10 +58,7 @@ def _scan(x: Tensor, a: float, reverse: bool) -> Tensor:
     T = x.shape[-1]
     C = max(1, min(T, CHUNK))
     n = -(-T // C)
-    pw = powers(a, C + 1, x)
-    lag = torch.arange(C, device=x.device)
-    lag = lag[:, None] - lag[None, :]
-    toeplitz = torch.where(lag >= 0, pw[lag.clamp(min=0)], 0)
+    toeplitz, pw = _chunk_kernel(a, C, x.dtype, x.device)
     chunks = (F.pad(x, (0, n * C - T)) if n * C > T else x).unflatten(-1, (n, C))
     local = chunks @ (toeplitz if reverse else toeplitz.T)
     if n > 1:
@@ -59,6 +69,16 @@ def _scan(x: Tensor, a: float, reverse: bool) -> Tensor:
             ends = _scan(local[..., -1], a**C, reverse)
             local.addcmul_(F.pad(ends[..., :-1], (1, 0)).unsqueeze(-1), pw[1:])
     return local.flatten(-2)[..., :T]
+
+
+@functools.lru_cache(maxsize=256)
+def _chunk_kernel(a: float, C: int, dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tensor]:
+    """(L, pw): L[t,j] = a^(t−j) for j ≤ t (C × C), pw = [a^0 … a^C]; made once per (a, C, dtype, device)."""
+    with torch.inference_mode(False):  # cached tensors must be usable by later autograd graphs
+        pw = powers(a, C + 1, torch.empty(0, dtype=dtype, device=device))
+        lag = torch.arange(C, device=device)
+        lag = lag[:, None] - lag[None, :]
+        return torch.where(lag >= 0, pw[lag.clamp(min=0)], 0), pw
 
 
 def _both(v: Tensor, a: float) -> Tensor:
@@ -135,12 +155,11 @@ def apply_kernel(v: Tensor, kernel: str, a: float, valid: Tensor, *, transpose: 
 
 
 @torch.no_grad()
-def inverse_normalizer(w: Tensor, kernel: str, a: float, valid: Tensor, dtype: torch.dtype) -> Tensor:
-    """1/Z[i,t] with Z[i,t] = Σ_j K(t,j)·w[i,j]; 0 where Z is 0 or below the
-    smallest normal number (so that X = 0 there)."""
-    z = apply_kernel(w.to(dtype), kernel, a, valid)
-    vanished = z <= torch.finfo(dtype).tiny
-    return z.reciprocal().masked_fill_(vanished, 0)
+def inverse_normalizer(w: Tensor, kernel: str, a: float, valid: Tensor) -> Tensor:
+    """1/Z[i,t] with Z[i,t] = Σ_j K(t,j)·w[i,j] (w: float weights); 0 where Z is 0
+    or below the smallest normal number (so that X = 0 there)."""
+    z = apply_kernel(w, kernel, a, valid)
+    return torch.where(z > torch.finfo(z.dtype).tiny, z.reciprocal(), 0)
 
 
 def trace(
@@ -157,10 +176,10 @@ def trace(
     Z[i,t] = Σ_j K(t,j)·e[i,j]; a row with Z = 0 gets X = 0. Differentiable in x.
     x, valid, eligible: [B, T] (valid and eligible bool); a = γ·λ ∈ [0, 1].
     """
-    w = valid if eligible is None else valid & eligible
-    out = apply_kernel(torch.where(w, x, 0), kernel, a, valid)
+    w = valid if eligible is None else eligible & valid
+    out = apply_kernel(torch.where(w, x, 0), kernel, a, valid)  # saves a bool mask for backward
     if normalize:
-        out = out * inverse_normalizer(w, kernel, a, valid, out.dtype)
+        out = out * inverse_normalizer(as_float(w, out.dtype), kernel, a, valid)
     return out
 
 
@@ -179,8 +198,41 @@ def column_sums(
     W[i,j] is ∂(Σ_(t valid) X[i,t]) / ∂x[i,j]: the ε-weight that reproduces
     the trace's on-policy gradient with a per-token ratio.
     """
-    w = valid if eligible is None else valid & eligible
-    rows = valid.to(dtype)
+    w = as_float(valid if eligible is None else valid & eligible, dtype)
+    rows = as_float(valid, dtype)
     if normalize:
-        rows = rows * inverse_normalizer(w, kernel, a, valid, dtype)
+        rows = rows * inverse_normalizer(w, kernel, a, valid)
     return apply_kernel(rows, kernel, a, valid, transpose=True) * w
+
+
+@torch.no_grad()
+def released_weights(valid: Tensor, style: str, a: float, n: int | Tensor, dtype: torch.dtype) -> Tensor:
+    """c[j] = max(1e-7, w(j)): the entries K(t, j), j < t, of the released GRPO-λ kernel.
+
+        recent  w(j) = a^(n − 1 − j)
+        both    w(j) = max(a^(n − j), a^j)
+        early   w(j) = a^j
+
+    n: an int (the padded completion length, ≥ T: shape [1, T]) or a [B, 1]
+    tensor of per-sequence lengths (shape [B, T], 0 from column n_i on).
+    Powers are taken in float64, then cast to `dtype`.
+    """
+    if style not in RELEASED_STYLES:
+        raise ValueError(f"style must be one of {', '.join(RELEASED_STYLES)}; got {style!r}")
+    j = torch.arange(valid.shape[-1], dtype=torch.float64, device=valid.device)[None, :]
+    n = torch.as_tensor(n, dtype=torch.float64, device=valid.device)
+    base = torch.tensor(a, dtype=torch.float64, device=valid.device)
+    if style == "recent":
+        w = base.pow(n - 1 - j)
+    elif style == "both":
+        w = torch.maximum(base.pow(n - j), base.pow(j))
+    else:
+        w = base.pow(j)
+    c = w.clamp(min=RELEASED_FLOOR)
+    return torch.where(j < n, c, 0).to(dtype)  # a column at or past n has no row below it
+
+
+def prefix_trace(v: Tensor, c: Tensor) -> Tensor:
+    """Y_t = v_t + Σ_(j<t) c_j·v_j = Σ_(j≤t) c_j·v_j + (1 − c_t)·v_t: unit diagonal,
+    column-only entries below it, in O(B·T) (one cumsum; autograd's backward is its reverse)."""
+    return torch.addcmul((c * v).cumsum(-1), 1 - c, v)

@@ -11,7 +11,9 @@ from harness.methods.surrogate import LOSS_AGGS
 METHOD_CASES = [
     ("grpo", {}),
     ("grpo_lambda", {}),
-    ("grpo_lambda", {"style": "recent", "placement": "weight", "weight_norm": True}),
+    ("grpo_lambda", {"placement": "weight", "trace_length": "sequence"}),
+    ("grpo_lambda", {"form": "lag", "style": "recent", "placement": "weight", "weight_norm": True}),
+    ("grpo_lambda", {"form": "lag", "dual_clip": 3.0}),
     ("gspo", {}),
     ("ptrace", {}),
     ("strace", {"entropy_scope": "sequence"}),
@@ -32,7 +34,8 @@ def _pad(inputs: dict, extra: int) -> dict:
 
 @pytest.mark.parametrize("loss_agg", LOSS_AGGS)
 @pytest.mark.parametrize(
-    ("name", "params"), METHOD_CASES + [("strace", {"loss_mask": True})], ids=IDS + ["strace-loss_mask"]
+    ("name", "params"), METHOD_CASES + [("strace", {"loss_mask": True}), ("strace", {"loss_mask": True, "mask_norm": "eligible"})],
+    ids=IDS + ["strace-loss_mask", "strace-loss_mask-eligible"],
 )
 def test_padding_changes_nothing(batch, name, params, loss_agg):
     inputs = batch.make(5, 70, seed=11, scale=0.3)
@@ -90,9 +93,11 @@ def test_default_counts_are_the_micro_batch_own(batch):
         torch.testing.assert_close(default, explicit, rtol=0, atol=0)
 
 
-def test_loss_mask_drops_low_entropy_rows_from_the_aggregation(batch):
+def test_mask_norm_eligible_drops_low_entropy_rows_from_the_aggregation(batch):
     inputs = batch.make(4, 50, seed=14)
-    loss, metrics = policy_loss("strace", **inputs, loss_mask=True, loss_agg="token-mean", lam=0.0)
+    loss, metrics = policy_loss(
+        "strace", **inputs, loss_mask=True, mask_norm="eligible", loss_agg="token-mean", lam=0.0
+    )
     valid = inputs["mask"].bool()
     eligible = valid & (inputs["entropy"] >= torch.quantile(inputs["entropy"][valid], 0.8))
     x = inputs["logp"] - inputs["old_logp"]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from harness.methods import METHODS, Traced, get_method_config, policy_loss, register_method
-from harness.methods.config import MethodConfig
-from harness.methods.eligibility import high_entropy_mask
+from harness.methods import METHODS, MethodConfig, TokenBatch, Traced, get_method_config, policy_loss, register_method
+from harness.methods.eligibility import high_entropy_mask, quantile_threshold
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))
@@ -62,7 +64,7 @@ def test_bad_params_and_counts(batch):
     inputs = batch.make(3, 10, seed=25)
     with pytest.raises(ValueError, match="unknown method 'ppo'"):
         policy_loss("ppo", **inputs)
-    with pytest.raises(ValueError, match="lam must be in"):
+    with pytest.raises(ValueError, match="lam: must be in"):
         policy_loss("ptrace", **inputs, lam=2.0)
     with pytest.raises(ValueError, match="n_tokens must be > 0"):
         policy_loss("grpo", **inputs, n_tokens=0)
@@ -128,8 +130,8 @@ def test_registering_a_new_method(batch):
         scale: float = 0.5
 
     @register_method(HalfConfig)
-    def half_ratio(x, valid, cfg, entropy):
-        return Traced(cfg.scale * x, eligible=valid, loss_mask=valid)
+    def half_ratio(batch: TokenBatch, cfg: HalfConfig) -> Traced:
+        return Traced(cfg.scale * batch.x)
 
     try:
         inputs = batch.make(3, 20, seed=31)
@@ -139,3 +141,29 @@ def test_registering_a_new_method(batch):
             register_method(HalfConfig)(half_ratio)
     finally:
         del METHODS["half_ratio"]
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    st.sampled_from([torch.float32, torch.float64, torch.bfloat16, torch.float16]),
+    st.sampled_from(["uniform", "signed", "ties", "tiny"]),
+    st.integers(1, 5), st.integers(1, 80), st.integers(0, 100).map(lambda i: i / 100), st.integers(0, 2**31),
+)
+def test_radix_quantile_threshold_is_the_exact_order_statistic(dtype, kind, B, T, p, seed):
+    """quantile_threshold = the ⌈p·(n−1)⌉-th smallest valid value, whatever the sign, ties or precision."""
+    g = torch.Generator().manual_seed(seed)
+    h = {
+        "uniform": lambda: torch.rand(B, T, generator=g) * 3,
+        "signed": lambda: torch.randn(B, T, generator=g),
+        "ties": lambda: torch.randint(0, 3, (B, T), generator=g).float(),
+        "tiny": lambda: torch.randn(B, T, generator=g) * 1e-8,
+    }[kind]().to(dtype)
+    h.view(-1)[0] = -0.0
+    valid = torch.rand(B, T, generator=g) < 0.7
+    if not valid.any():
+        assert quantile_threshold(h, valid, p) == torch.inf
+        return
+    values = h[valid].sort().values
+    expected = values[math.ceil(p * (values.numel() - 1))]
+    assert quantile_threshold(h, valid, p) == expected
+    assert ((h[valid] >= expected) == (h[valid].double() >= torch.quantile(h[valid].double(), p))).all()

@@ -11,24 +11,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.methods import METHODS, compute_advantages, get_method_config
-from harness.methods.config import GRPOConfig, GRPOLambdaConfig, STraceConfig
+from harness.methods import GRPOLambdaLossConfig, GRPOLossConfig, STraceLossConfig
 
 FAST = settings(max_examples=25, deadline=None, database=None)
 
 EXPECTED_DEFAULTS = {
-    "grpo": {"clip_low": 0.2, "clip_high": 0.2, "loss_agg": "seq-mean-token-mean", "beta": 0.0, "adv_clamp": -math.inf},
-    "grpo_lambda": {
-        "placement": "ratio", "style": "both", "lam": 0.99, "gamma": 1.0, "normalize": False,
-        "adv_clamp": -0.1, "weight_norm": False, "clip_low": 0.2, "clip_high": 0.2,
+    "grpo": {
+        "clip_low": 0.2, "clip_high": 0.2, "loss_agg": "seq-mean-token-mean", "beta": 0.0, "adv_clamp": -math.inf,
+        "dual_clip": None,
     },
-    "gspo": {"normalize": True, "clip_low": 3e-4, "clip_high": 4e-4, "loss_agg": "seq-mean-token-mean"},
+    "grpo_lambda": {  # the authors' released example (METHODS.md, "GRPO-λ as released")
+        "form": "released", "placement": "ratio", "style": "both", "lam": 0.99, "gamma": 1.0,
+        "trace_length": "max", "normalize": False, "adv_clamp": -0.1, "weight_norm": False,
+        "clip_low": 0.2, "clip_high": 0.2, "loss_agg": "token-mean",
+    },
+    "gspo": {"clip_low": 3e-4, "clip_high": 4e-4, "loss_agg": "seq-mean-token-mean"},
     "ptrace": {
         "style": "recent", "normalize": True, "lam": 0.99, "clip_low": 0.2, "clip_high": 0.2,
         "loss_agg": "seq-mean-token-mean",
     },
     "strace": {
         "style": "recent", "normalize": True, "lam": 0.99,
-        "entropy_quantile": 0.2, "entropy_scope": "batch", "loss_mask": False,
+        "entropy_quantile": 0.2, "entropy_scope": "batch", "loss_mask": False, "mask_norm": "all",
     },
 }
 
@@ -49,7 +53,7 @@ def test_defaults_follow_the_spec(name):
 def test_config_is_a_plain_structured_config_schema(name):
     config = METHODS[name].config
     for f in fields(config):
-        assert f.type in (str, int, float, bool), f.name
+        assert f.type in ("str", "int", "float", "bool", "Optional[float]"), f.name
     config()  # every field has a default
     omegaconf = pytest.importorskip("omegaconf")
     built = omegaconf.OmegaConf.to_object(omegaconf.OmegaConf.structured(config))
@@ -68,12 +72,17 @@ def test_config_is_a_plain_structured_config_schema(name):
         ("gspo", "clip_high", -1e-4, "[0.0, inf]"),
         ("grpo", "beta", -1.0, "[0.0, inf]"),
         ("grpo", "adv_clamp", 0.5, "[-inf, 0.0]"),
-        ("grpo_lambda", "style", "newest", "recent, both, uniform"),
+        ("grpo_lambda", "style", "newest", "recent, both, early"),
         ("grpo_lambda", "placement", "logit", "ratio, weight"),
+        ("grpo_lambda", "form", "paper", "released, lag"),
+        ("grpo_lambda", "trace_length", "all", "max, sequence"),
+        ("grpo", "dual_clip", 1.0, "(1.0, inf]"),
+        ("gspo", "dual_clip", "3", "float or None"),
+        ("strace", "mask_norm", "valid", "all, eligible"),
         ("ptrace", "loss_agg", "mean", "token-mean, seq-mean-token-mean"),
         ("strace", "entropy_scope", "token", "batch, sequence"),
-        ("grpo", "name", "ppo", "grpo, grpo_lambda, gspo, ptrace, strace"),
-        ("grpo", "name", "gspo", "grpo, grpo_lambda, gspo, ptrace, strace"),
+        ("grpo", "name", "ppo", "must be 'grpo' for GRPOLossConfig"),
+        ("grpo", "name", "gspo", "must be 'grpo' for GRPOLossConfig"),
         ("ptrace", "normalize", "yes", "bool"),
         ("ptrace", "lam", "0.5", "float"),
     ],
@@ -86,7 +95,7 @@ def test_invalid_values_fail_at_construction_naming_the_field(name, field, value
 
 def test_omegaconf_build_runs_the_validation():
     omegaconf = pytest.importorskip("omegaconf")
-    cfg = omegaconf.OmegaConf.structured(STraceConfig)
+    cfg = omegaconf.OmegaConf.structured(STraceLossConfig)
     cfg.entropy_quantile = 0.0
     with pytest.raises(ValueError, match="entropy_quantile"):
         omegaconf.OmegaConf.to_object(cfg)
@@ -105,7 +114,7 @@ def test_unknown_parameter_names_it_and_the_allowed_ones():
 
 def test_ints_are_accepted_for_floats():
     assert get_method_config("ptrace", lam=1).lam == 1.0
-    assert isinstance(GRPOConfig(clip_low=0).clip_low, float)
+    assert isinstance(GRPOLossConfig(clip_low=0).clip_low, float)
 
 
 @FAST
@@ -113,30 +122,30 @@ def test_ints_are_accepted_for_floats():
 def test_lambda_and_gamma_accepted_exactly_in_unit_interval(value):
     for field in ("lam", "gamma"):
         if 0.0 <= value <= 1.0:
-            assert getattr(GRPOLambdaConfig(**{field: value}), field) == value
+            assert getattr(GRPOLambdaLossConfig(**{field: value}), field) == value
         else:
             with pytest.raises(ValueError, match=field):
-                GRPOLambdaConfig(**{field: value})
+                GRPOLambdaLossConfig(**{field: value})
 
 
 @FAST
 @given(st.floats(allow_nan=True, allow_infinity=True))
 def test_entropy_quantile_accepted_exactly_in_half_open_unit_interval(value):
     if 0.0 < value <= 1.0:
-        assert STraceConfig(entropy_quantile=value).entropy_quantile == value
+        assert STraceLossConfig(entropy_quantile=value).entropy_quantile == value
     else:
         with pytest.raises(ValueError, match="entropy_quantile"):
-            STraceConfig(entropy_quantile=value)
+            STraceLossConfig(entropy_quantile=value)
 
 
 @FAST
 @given(st.floats(allow_nan=True, allow_infinity=True))
 def test_clip_high_accepts_exactly_non_negative(value):
     if value >= 0:
-        GRPOConfig(clip_high=value)
+        GRPOLossConfig(clip_high=value)
     else:
         with pytest.raises(ValueError, match="clip_high"):
-            GRPOConfig(clip_high=value)
+            GRPOLossConfig(clip_high=value)
 
 
 # compute_advantages
@@ -176,3 +185,18 @@ def test_constant_group_gives_zero_advantage():
 def test_advantage_errors_name_the_problem(rewards, group_size, scale, match):
     with pytest.raises(ValueError, match=match):
         compute_advantages(rewards, group_size, scale=scale)
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"form": "lag", "style": "early"}, "style", "'early' exists in the released form only"),
+        ({"form": "released", "style": "uniform"}, "style", "recent, both, early"),
+        ({"form": "released", "weight_norm": True}, "weight_norm", "lag form only"),
+        ({"form": "released", "normalize": True}, "normalize", "no normaliser"),
+        ({"form": "lag", "trace_length": "sequence"}, "trace_length", "released form only"),
+    ],
+)
+def test_grpo_lambda_form_specific_fields_are_checked(params, field, message):
+    with pytest.raises(ValueError, match=f"^{field}: .*{message}"):
+        GRPOLambdaLossConfig(**params)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import fields
 
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from harness.methods import METHODS, policy_loss
-from harness.methods.config import PLACEMENTS, STYLES
 from harness.methods.eligibility import ENTROPY_SCOPES
+from harness.methods.grpo_lambda import FORMS, PLACEMENTS, TRACE_LENGTHS
+from harness.methods.strace import MASK_NORMS
 from harness.methods.surrogate import LOSS_AGGS
 
 FIELD_STRATEGIES = {
@@ -21,20 +22,29 @@ FIELD_STRATEGIES = {
     "adv_clamp": st.sampled_from([float("-inf"), -0.1, 0.0]),
     "lam": st.floats(0.0, 1.0),
     "gamma": st.floats(0.0, 1.0),
-    "style": st.sampled_from(STYLES),
+    "style": st.sampled_from(("recent", "both", "uniform", "early")),
     "normalize": st.booleans(),
     "placement": st.sampled_from(PLACEMENTS),
     "weight_norm": st.booleans(),
     "entropy_quantile": st.floats(0.0, 1.0, exclude_min=True),
     "entropy_scope": st.sampled_from(ENTROPY_SCOPES),
     "loss_mask": st.booleans(),
+    "dual_clip": st.sampled_from([None, 1.01, 3.0]),
+    "form": st.sampled_from(FORMS),
+    "trace_length": st.sampled_from(TRACE_LENGTHS),
+    "mask_norm": st.sampled_from(MASK_NORMS),
 }
 
 
 @st.composite
 def method_params(draw) -> tuple[str, dict]:
     name = draw(st.sampled_from(sorted(METHODS)))
-    params = {f.name: draw(FIELD_STRATEGIES[f.name]) for f in fields(METHODS[name].config) if f.name != "name"}
+    config = METHODS[name].config
+    params = {f.name: draw(FIELD_STRATEGIES[f.name]) for f in fields(config) if f.name != "name"}
+    try:
+        config(**params)
+    except ValueError:
+        assume(False)  # a combination the config rejects (e.g. style early with the lag form)
     return name, params
 
 

@@ -105,10 +105,10 @@ def test_gspo_token_form_equals_sequence_objective(batch):
 
 
 LAMBDA_ZERO_CASES = [
-    ("grpo_lambda", {"style": "recent", "placement": "ratio", "normalize": False}),
-    ("grpo_lambda", {"style": "recent", "placement": "ratio", "normalize": True}),
-    ("grpo_lambda", {"style": "recent", "placement": "weight", "normalize": False}),
-    ("grpo_lambda", {"style": "recent", "placement": "weight", "weight_norm": True}),
+    ("grpo_lambda", {"form": "lag", "style": "recent", "placement": "ratio", "normalize": False}),
+    ("grpo_lambda", {"form": "lag", "style": "recent", "placement": "ratio", "normalize": True}),
+    ("grpo_lambda", {"form": "lag", "style": "recent", "placement": "weight", "normalize": False}),
+    ("grpo_lambda", {"form": "lag", "style": "recent", "placement": "weight", "weight_norm": True}),
     ("ptrace", {}),
     ("ptrace", {"normalize": False}),
     ("strace", {"entropy_quantile": 1.0}),
@@ -143,7 +143,7 @@ def test_strace_with_q_one_is_ptrace_exactly(batch, style, lam, scope, loss_mask
 def test_on_policy_weight_and_trace_have_the_same_gradient(batch, style, lam, normalize, loss_agg):
     inputs = batch.make(5, 80, seed=6)
     inputs["old_logp"] = inputs["logp"].detach().clone()
-    params = {"style": style, "lam": lam, "normalize": normalize, "loss_agg": loss_agg, "weight_norm": False}
+    params = {"form": "lag", "style": style, "lam": lam, "normalize": normalize, "loss_agg": loss_agg}
     _, trace_grad, _ = _loss_and_grad("grpo_lambda", inputs, placement="ratio", **params)
     _, weight_grad, _ = _loss_and_grad("grpo_lambda", inputs, placement="weight", **params)
     torch.testing.assert_close(weight_grad, trace_grad, rtol=1e-10, atol=1e-14)
@@ -155,7 +155,10 @@ def test_weight_norm_rescales_to_mean_one(batch):
     inputs = batch.make(4, 50, seed=7)
     inputs["old_logp"] = inputs["logp"].detach().clone()
     inputs["advantages"] = torch.ones(4, dtype=torch.float64)
-    loss, _, _ = _loss_and_grad("grpo_lambda", inputs, placement="weight", weight_norm=True, adv_clamp=-1e9)
+    loss, _, _ = _loss_and_grad(
+        "grpo_lambda", inputs, form="lag", placement="weight", weight_norm=True, adv_clamp=-1e9,
+        loss_agg="seq-mean-token-mean",
+    )
     grpo_loss, _, _ = _loss_and_grad("grpo", inputs)
     torch.testing.assert_close(loss, grpo_loss)
 
