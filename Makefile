@@ -42,6 +42,7 @@ tables: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.losses --quick
+	$(PY) -m bench.grading
 	$(OFFLINE) $(PY) -m bench.train_step
 
 clean:

@@ -2,7 +2,7 @@
 
 Reports problems/s and generated tokens/s of ``harness.eval.runner.evaluate`` at
 n = 16 samples per problem, and the share of the evaluation's wall time spent
-verifying answers (``harness.rewards``), which must stay under 10%.  A second
+verifying answers (``harness.grading``), which must stay under 10%.  A second
 measurement scores synthetic completions shaped like a trained model's (boxed
 integers right and wrong, symbolic answers) to show verification cost when every
 completion has an answer.
@@ -98,13 +98,13 @@ def synthetic_completions(count: int, seed: int = 0) -> list[tuple[str, str]]:
 
 
 def bench_verification(count: int) -> None:
-    from harness import rewards
+    from harness import grading
 
     pairs = synthetic_completions(count)
-    rewards.warmup_verifier()
-    rewards._VERDICT_CACHE.clear()
+    grading.warmup_verifier()
+    grading.clear_verdict_cache()
     t0 = time.perf_counter()
-    scores = [rewards.math_reward(c, g) for c, g in pairs]
+    scores = [grading.math_reward(c, g) for c, g in pairs]
     dt = time.perf_counter() - t0
     print(f"verification: {count} synthetic completions (60% boxed ints, 25% symbolic, 15% unboxed)")
     print(f"  {count / dt:,.0f} completions/s  ({dt / count * 1e6:.0f} us each; mean reward {sum(scores) / count:.3f})")

@@ -17,7 +17,7 @@ from harness.callbacks import EvalCallback, RewardProgressCallback, RunDirCallba
 from harness.config import TrainConfig
 from harness.engine import HarnessGRPOTrainer
 from harness.models import load_pretrained
-from harness.rewards import format_reward_func, make_math_reward_func
+from harness.grading.trl import MathAccuracy, OneBoxFormat
 from harness.rundir import CHECKPOINTS, MetricsLog, RunRecord, last_checkpoint
 from harness.tasks.datasets import train_dataset
 
@@ -78,8 +78,8 @@ def grpo_args(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> GRPOConfi
 
 
 def reward_funcs(cfg: TrainConfig) -> list[Any]:
-    math_reward = make_math_reward_func(cfg.trainer.reward_timeout_s)
-    return [math_reward, format_reward_func] if cfg.trainer.format_reward_weight else [math_reward]
+    accuracy = MathAccuracy(cfg.trainer.reward_timeout_s)
+    return [accuracy, OneBoxFormat()] if cfg.trainer.format_reward_weight else [accuracy]
 
 
 def init_wandb(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord) -> Any:

@@ -11,7 +11,7 @@ import pytest
 
 from harness.config import TaskConfig
 from harness.models import build_tiny
-from harness.rewards import math_reward
+from harness.grading import math_reward
 from harness.tasks import INSTRUCTION, render_prompt
 from harness.tasks.arith import make_problems, split_of
 from harness.tasks.datasets import task_rows, train_dataset

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.eval.config import BenchmarkConfig, benchmarks_from
-from harness.rewards import gold_is_parseable
+from harness.grading import gold_is_parseable
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@
 end) and by ``python -m harness.eval``.  Per benchmark it renders the prompts exactly as
 in training (``harness.tasks.render_prompt``), samples ``eval.n`` completions per problem
 under a forked, seeded RNG (same seed -> same records; the caller's RNG is untouched),
-scores them with ``harness.rewards.math_reward`` and stores (n, c) per problem so that
+scores them with ``harness.grading.math_reward`` and stores (n, c) per problem so that
 pass@k for any k <= n can be recomputed later without regenerating.
 """
 
@@ -27,7 +27,7 @@ from harness.eval.benchmarks import Problem, load_benchmark
 from harness.eval.config import BenchmarkConfig, EvalConfig, benchmarks_from, eval_config_from
 from harness.eval.generate import Backend, Completion, HFBackend, Sampling
 from harness.eval.passk import majority_vote, pass_at_k
-from harness.rewards import MAX_ANSWER_CHARS, canonical_answer, last_boxed, math_reward, warmup_verifier
+from harness.grading import MAX_ANSWER_CHARS, canonical_answer, last_boxed, math_reward, warmup_verifier
 from harness.rundir import MetricsLog, atomic_write
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""harness.rewards: boxed extraction, equivalence, time limits, TRL wrappers."""
+"""harness.grading: boxed extraction, equivalence, time limits, TRL reward functions."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import time
 
 import pytest
 
-from harness import rewards
-from harness.rewards import (
+from harness.grading import (
+    clear_verdict_cache,
     format_reward,
-    format_reward_func,
     gold_is_parseable,
     last_boxed,
     math_reward,
-    math_reward_func,
+    score,
+    warmup_verifier,
 )
+from harness.grading.trl import MathAccuracy, OneBoxFormat
 
 EQUIVALENT = [
     (r"\boxed{0.5}", r"\frac{1}{2}"),
@@ -80,11 +81,12 @@ def test_last_boxed_extraction() -> None:
     assert last_boxed("nothing") is None
 
 
-def test_integer_fast_path_skips_math_verify(monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(*a: object, **k: object) -> bool:
-        raise AssertionError("math-verify should not be called")
+def _no_math_verify(*a: object, **k: object) -> bool:
+    raise AssertionError("math-verify should not be called")
 
-    monkeypatch.setattr(rewards, "_verify_guarded", boom)
+
+def test_integer_fast_path_skips_math_verify(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(score, "equivalent", _no_math_verify)
     assert math_reward(r"\boxed{12}", "12") == 1.0
     assert math_reward(r"\boxed{13}", "12") == 0.0
     assert math_reward(r"\boxed{1,200}", "1200") == 1.0
@@ -111,10 +113,10 @@ def test_pathological_inputs_are_bounded(completion: str) -> None:
     assert time.monotonic() - t0 < TIMEOUT + 1.0
 
 
-def test_huge_completion_with_answer_at_end() -> None:
-    t0 = time.monotonic()
+def test_huge_completion_with_answer_at_end_is_decided_without_math_verify(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A linear scan finds the box; the fast path decides (its speed: python -m bench.grading)."""
+    monkeypatch.setattr(score, "equivalent", _no_math_verify)
     assert math_reward("y" * 100_000 + r" \boxed{5}", "5", timeout_s=TIMEOUT) == 1.0
-    assert time.monotonic() - t0 < 0.5
 
 
 def test_time_limit_holds_off_the_main_thread() -> None:
@@ -122,12 +124,12 @@ def test_time_limit_holds_off_the_main_thread() -> None:
     out: dict[str, tuple[float, float]] = {}
 
     def work() -> None:
-        rewards.warmup_verifier()  # process start-up is not part of the limit
+        warmup_verifier()  # process start-up is not part of the limit
         for name, text, gold in [
             ("tower", r"\boxed{10^{10^{10^{10}}}}", "5"),
             ("sqrt", r"\boxed{2\sqrt{2}}", r"\sqrt{8}"),
         ]:
-            rewards._VERDICT_CACHE.clear()
+            clear_verdict_cache()
             t0 = time.monotonic()
             r = math_reward(text, gold, timeout_s=TIMEOUT)
             out[name] = (r, time.monotonic() - t0)
@@ -155,17 +157,17 @@ def test_trl_wrappers_accept_strings_and_conversations() -> None:
         [{"role": "assistant", "content": [{"type": "text", "text": r"\boxed{1/2}"}]}],
         "nothing",
     ]
-    got = math_reward_func(
+    accuracy, one_box = MathAccuracy(timeout_s=0.5), OneBoxFormat()
+    got = accuracy(
         prompts=["p"] * 4, completions=completions, completion_ids=[[1]] * 4,
         answer=["3", 5, "0.5", "1"], trainer_state=None,
     )
     assert got == [1.0, 0.0, 1.0, 0.0]
-    assert format_reward_func(completions=completions, answer=["3"] * 4) == [1.0, 1.0, 1.0, 0.0]
-    assert math_reward_func.__name__ == "math_reward"  # TRL logs rewards/math_reward/mean
-    limited = rewards.make_math_reward_func(timeout_s=0.5)
-    assert limited.__name__ == "math_reward"
-    assert limited(completions=completions, answer=["3", 5, "0.5", "1"]) == got
-    assert format_reward_func.__name__ == "format_reward"
+    assert one_box(completions=completions, answer=["3"] * 4) == [1.0, 1.0, 1.0, 0.0]
+    assert accuracy.__name__ == "math_reward"  # TRL logs rewards/math_reward/mean
+    assert one_box.__name__ == "format_reward"
+    with pytest.raises(ValueError, match="zip"):  # a column shorter than the completions
+        accuracy(completions=completions, answer=["3"])
 
 
 def test_gold_parseability() -> None:
@@ -176,9 +178,8 @@ def test_gold_parseability() -> None:
     assert not gold_is_parseable("") and not gold_is_parseable(None)
 
 
-def test_verification_is_fast_for_many_integer_completions() -> None:
+def test_many_integer_completions_never_reach_math_verify(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Integer answers are settled by the fast path (its speed: python -m bench.grading)."""
+    monkeypatch.setattr(score, "equivalent", _no_math_verify)
     texts = [f"work ... so \\boxed{{{i % 50}}}" for i in range(5000)]
-    t0 = time.monotonic()
-    scores = [math_reward(t, "7") for t in texts]
-    assert sum(scores) == 100
-    assert time.monotonic() - t0 < 1.0
+    assert sum(math_reward(t, "7") for t in texts) == 100
