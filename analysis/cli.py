@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from analysis.load import AnalysisWarning
+from analysis.load import AnalysisWarning, Sweep
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,6 +39,19 @@ def _print_warning(
     print(f"{prefix}: {message}", file=sys.stderr)
 
 
+def _notices(sweep: Sweep, dirs: list[str], k: int) -> list[str]:
+    """What a user should know before reading the report (one line each)."""
+    if sweep.runs.empty:
+        return [f"no run directories (with run.json or config.yaml) under {', '.join(dirs)}"]
+    samples = int(sweep.problems["n"].max()) if len(sweep.problems) else k
+    if samples < k:
+        return [
+            f"warning: the runs sampled at most {samples} completions per problem, "
+            f"so pass@{k} is empty; try --k {samples}"
+        ]
+    return []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -50,12 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     matplotlib.use("Agg")
     from analysis import load, report
 
-    warnings.showwarning = _print_warning
-    sweep = load.load_sweeps(args.sweep_dirs)
-    if sweep.runs.empty:
-        print(
-            f"no run directories (with run.json or config.yaml) under {', '.join(args.sweep_dirs)}",
-            file=sys.stderr,
-        )
+    with warnings.catch_warnings():
+        warnings.showwarning = _print_warning
+        sweep = load.load_sweeps(args.sweep_dirs)
+    for line in _notices(sweep, args.sweep_dirs, args.k):
+        print(line, file=sys.stderr)
     print(report.write_all(sweep, args.out, k=args.k, target=args.target))
     return 0

@@ -85,16 +85,6 @@ class Sweep:
         """Runs that failed, never finished or are broken: listed, never averaged in."""
         return self.runs[self.runs["status"] != FINISHED]
 
-    def with_runs(self, runs: pd.DataFrame) -> Sweep:
-        """This sweep restricted to ``runs`` (a subset of its runs frame)."""
-        keep = set(runs["run"])
-        return Sweep(
-            runs,
-            *(f[f["run"].isin(keep)] for f in (self.steps, self.evals, self.problems)),
-            self.config_keys,
-            self.warnings,
-        )
-
 
 @dataclass
 class RunData:

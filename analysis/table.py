@@ -99,7 +99,7 @@ class Table:
 
     def seeds(self) -> tuple[int, int]:
         """Fewest and most seeds behind a filled cell (0, 0 when nothing is filled)."""
-        filled = self.count.where(self.expected & (self.count > 0)).stack()
+        filled = self.count.where(self.expected & (self.count > 0)).stack().dropna()
         return (int(filled.min()), int(filled.max())) if len(filled) else (0, 0)
 
     def caption(self) -> str:
@@ -119,7 +119,7 @@ class Table:
         parts += [self.unit] if self.unit else []
         parts += [self.best_rule] if self.best_rule else []
         if any(self.text(r, c) == MISSING_CELL for r in self.mean.index for c in self.mean.columns):
-            parts.append(f"{MISSING_CELL}: no finished run (see the notes).")
+            parts.append(f"{MISSING_CELL}: no value from a finished run (see the notes).")
         parts += [self.extra_caption] if self.extra_caption else []
         return " ".join(parts)
 

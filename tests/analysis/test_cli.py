@@ -61,6 +61,16 @@ def test_a_sweep_that_varies_no_axis_gets_no_ablation(
     assert not list((tmp_path / "figures").glob("ablation_*"))
 
 
+def test_a_k_beyond_the_samples_is_reported(
+    sweeps: SyntheticSweeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main([str(sweeps.main), "--out", str(tmp_path), "--k", "64"]) == 0
+    assert capsys.readouterr().err == (
+        "warning: the runs sampled at most 32 completions per problem, so pass@64 is empty; "
+        "try --k 32\n"
+    )
+
+
 def test_module_entry_points(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "analysis", "--help"],

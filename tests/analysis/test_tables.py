@@ -88,8 +88,18 @@ def test_main_table_text_best_marks_and_caption(main_sweep: load.Sweep) -> None:
         "cell has one seed), finished runs only; the CSV gives n per cell. pass@16 in % (points), "
         "at each run's last evaluation. Bold: the best value per column within each model (ties at "
         "the shown precision are all bold; nothing is bold where there is one value or all values "
-        "tie). —: no finished run (see the notes). Δ avg vs GRPO: a variant's mean average minus "
-        "GRPO's on the same model, in points (no ±)."
+        "tie). —: no value from a finished run (see the notes). Δ avg vs GRPO: a variant's mean "
+        "average minus GRPO's on the same model, in points (no ±)."
+    )
+
+
+def test_k_beyond_the_samples_leaves_every_cell_empty_and_says_so(main_sweep: load.Sweep) -> None:
+    table = tables.main_table(main_sweep, k=64)  # 32 samples per problem
+    assert table.mean.isna().all().all() and table.seeds() == (0, 0)
+    assert table.caption().startswith("No finished run has a value here yet.")
+    marks, notes = table.footnotes()
+    assert notes[marks[(("tiny", "grpo"), "avg")] - 1].startswith(
+        "tiny / GRPO: no Avg. value: grpo-tiny-s0"
     )
 
 
