@@ -38,7 +38,7 @@ sweep-plan: $(STAMP)
 
 ## Every table and plot of the given sweep dirs: make tables SWEEP_DIRS="multirun/toy_main" OUT=tables
 tables: $(STAMP)
-	$(PY) -m analysis.tables $(SWEEP_DIRS) --out $(OUT)
+	$(PY) -m analysis $(SWEEP_DIRS) --out $(OUT)
 
 bench: $(STAMP)
 	$(PY) -m bench.losses --quick

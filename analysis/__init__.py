@@ -1,7 +1,12 @@
-"""Turn sweep run directories (docs/run_dir.md) into the papers' tables and figures.
+"""Turn sweep run directories (docs/run_dir.md) into the papers' tables, figures and dashboards.
 
-Modules: :mod:`analysis.load` (tidy frames), :mod:`analysis.tables` (tables),
-:mod:`analysis.efficiency`, :mod:`analysis.plots`, :mod:`analysis.export`
-(Markdown/LaTeX/CSV and the CLI ``python -m analysis.tables <sweep_dir...> --out <dir>``).
-Submodules are not imported here, so ``python -m analysis.tables`` runs cleanly.
+Data: :mod:`analysis.load` (tidy frames, robust to broken runs),
+:mod:`analysis.variants` (which config keys make a variant), :mod:`analysis.scores`
+(pass@k), :mod:`analysis.efficiency`, :mod:`analysis.wandb_runs` (the same frames from W&B).
+Tables and figures: :mod:`analysis.tables` (builders), :mod:`analysis.table` (the Table),
+:mod:`analysis.plots`, :mod:`analysis.names` (display names and units),
+:mod:`analysis.paper_numbers` (the papers' stated numbers).
+Output: :mod:`analysis.render` (pure Markdown/LaTeX/CSV renderers), :mod:`analysis.report`
+(writes a report), :mod:`analysis.cli` (``python -m analysis``), :mod:`analysis.dashboard`
+(``python -m analysis.dashboard``: W&B workspaces). Submodules are not imported here.
 """

@@ -1,5 +1,5 @@
-"""``python -m analysis <sweep_dir...> --out <dir>``: same as ``python -m analysis.tables``."""
+"""``python -m analysis <sweep_dir...> --out <dir>``: the report CLI (:mod:`analysis.cli`)."""
 
-from analysis.export import main
+from analysis.cli import main
 
 raise SystemExit(main())

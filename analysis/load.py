@@ -1,20 +1,28 @@
-"""Load sweep directories (or W&B projects) into tidy pandas frames.
+"""Load sweep directories into tidy pandas frames, one bad run never stopping the rest.
 
 The run directory format is the contract in ``docs/run_dir.md``. Every frame is
 keyed by ``run`` (the run directory as a string), so they join on that column:
 
-* ``runs``     one row per run: identity/status from run.json + config columns;
+* ``runs``     one row per run: location, run.json fields, and every key of its
+  config.yaml flattened by ``pd.json_normalize`` (``method.lam``, ``trainer.lr``);
 * ``steps``    one row per logged training step (``train/*``, ``time/*``);
 * ``evals``    one row per evaluation line of metrics.jsonl (``eval/*``);
 * ``problems`` one row per evaluated (step, benchmark, problem) from records.parquet.
+
+A run whose run.json, config.yaml, metrics.jsonl or records cannot be read is
+*broken*: its status says so, its ``error`` names the file (and line) and the
+reason, and none of its data is used. A torn last line of metrics.jsonl (a
+write cut short) is dropped with an :class:`AnalysisWarning` naming the file.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,34 +31,49 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from harness.eval.passk import pass_at_k
+from analysis.variants import HEAD
 
-#: Output column -> dotted key in config.yaml (docs/run_dir.md).
-CONFIG_COLUMNS: dict[str, str] = {
-    "method": "method.name",
-    "lam": "method.lam",
-    "style": "method.style",
-    "placement": "method.placement",
-    "quantile": "method.entropy_quantile",
-    "model": "model.name",
-    "task": "task.name",
-    "seed": "trainer.seed",
-}
-RUN_JSON_COLUMNS = ["name", "group", "status", "started", "finished", "error", "wandb_id", "steps", "tags"]
+RUN_COLUMNS = [
+    "run",
+    "sweep",
+    "name",
+    "group",
+    "status",
+    "error",
+    "started",
+    "finished",
+    "wandb_id",
+    "steps",
+    "tags",
+]
 RECORD_COLUMNS = ["step", "benchmark", "problem_id", "n", "c", "mean_length", "majority_correct"]
 FINISHED = "finished"
+BROKEN = "broken"
+UNKNOWN = "unknown"
 _SKIP_DIRS = {".hydra", "checkpoints", "final", "eval", "wandb", "__pycache__"}
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class AnalysisWarning(UserWarning):
+    """Something in a run directory was skipped; the message names the file."""
+
+
+class BrokenRun(Exception):
+    """A run directory file that cannot be read; the message names the file and the reason."""
+
+
 @dataclass
 class Sweep:
-    """The four tidy frames of one or more sweeps."""
+    """The four tidy frames of one or more sweeps, plus what loading had to skip."""
 
     runs: pd.DataFrame
     steps: pd.DataFrame
     evals: pd.DataFrame
     problems: pd.DataFrame
+    #: The flattened config keys (columns of ``runs``), in first-seen order.
+    config_keys: list[str] = field(default_factory=list)
+    #: One line per thing skipped while loading (also issued as :class:`AnalysisWarning`).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def finished(self) -> pd.DataFrame:
@@ -59,8 +82,19 @@ class Sweep:
 
     @property
     def incomplete(self) -> pd.DataFrame:
-        """Runs that failed or never finished: listed, never averaged in."""
+        """Runs that failed, never finished or are broken: listed, never averaged in."""
         return self.runs[self.runs["status"] != FINISHED]
+
+
+@dataclass
+class RunData:
+    """What one run directory holds, as read."""
+
+    row: dict
+    config: dict
+    metrics: list[dict] = field(default_factory=list)
+    records: list[pa.Table] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def find_run_dirs(sweep_dirs: Iterable[str | os.PathLike]) -> list[Path]:
@@ -80,65 +114,204 @@ def find_run_dirs(sweep_dirs: Iterable[str | os.PathLike]) -> list[Path]:
     return sorted(set(found))
 
 
-def _get(cfg: dict, dotted: str) -> object:
-    for part in dotted.split("."):
-        if not isinstance(cfg, dict) or part not in cfg:
+def _read_run_json(path: Path) -> dict:
+    try:
+        info = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise BrokenRun(f"{path}:{err.lineno}: invalid JSON ({err.msg})") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise BrokenRun(f"{path}: unreadable ({err})") from None
+    if not isinstance(info, dict):
+        raise BrokenRun(f"{path}: expected a JSON object, got {type(info).__name__}")
+    return info
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_block(text: str) -> object:
+    return yaml.load(text, Loader=_YAML_LOADER)
+
+
+def _top_level_blocks(text: str) -> list[str] | None:
+    """The text split before each top-level key; None where that is not safe (documents, lists)."""
+    blocks: list[list[str]] = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith(("---", "...", "%", "-", "&", "*", "!", "? ")):
             return None
-        cfg = cfg[part]
+        if line[:1] not in ("", " ", "\t", "#", "\n", "\r") or not blocks:
+            blocks.append([])
+        blocks[-1].append(line)
+    return ["".join(b) for b in blocks]
+
+
+def parse_yaml(text: str) -> object:
+    """``yaml.load`` of a config, each top-level group parsed once per distinct text.
+
+    The runs of a sweep repeat most groups verbatim (the same model, task, eval
+    settings), so caching per group makes loading a thousand configs several
+    times faster; anything unusual is parsed whole.
+    """
+    try:
+        parts = [_parse_block(b) for b in _top_level_blocks(text) or ()]
+    except yaml.YAMLError:  # parsed whole below, for the error's line in the file
+        parts = []
+    if not parts or not all(isinstance(p, dict) or p is None for p in parts):
+        return yaml.load(text, Loader=_YAML_LOADER)
+    merged: dict = {}
+    for part in parts:
+        merged.update(part or {})
+    return merged
+
+
+def _read_config(path: Path) -> dict:
+    if not path.exists():
+        raise BrokenRun(f"{path}: missing (the run's config is unknown)")
+    try:
+        cfg = parse_yaml(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise BrokenRun(
+            f"{path}{where}: invalid YAML ({getattr(err, 'problem', None) or err})"
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise BrokenRun(f"{path}: unreadable ({err})") from None
+    if not isinstance(cfg, dict):
+        raise BrokenRun(f"{path}: expected a mapping of config groups, got {type(cfg).__name__}")
     return cfg
 
 
-def read_run(run_dir: Path) -> dict:
-    """One ``runs`` row: run.json fields, config columns, and the run's location."""
-    row: dict = {"run": str(run_dir), "name": run_dir.name, "status": "unknown"}
+def _valid_line(record: object) -> bool:
+    step = record.get("step") if isinstance(record, dict) else None
+    return isinstance(step, int) and not isinstance(step, bool)
+
+
+def _parse_line(path: Path, number: int, line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise BrokenRun(f"{path}:{number}: invalid JSON ({err.msg})") from None
+    if not _valid_line(record):
+        raise BrokenRun(f"{path}:{number}: not a metrics line (a JSON object with an integer step)")
+    return record
+
+
+def read_metrics_file(path: Path) -> tuple[list[dict], list[str]]:
+    """The lines of one metrics.jsonl, and a warning if its torn last line was dropped.
+
+    One ``json.loads`` of the whole file (its lines joined into a JSON array) is
+    the fast path; only a file that fails it is parsed line by line.
+    """
+    if not path.exists():
+        return [], []
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise BrokenRun(f"{path}: unreadable ({err})") from None
+    lines = [(i, ln) for i, ln in enumerate(text.splitlines(), 1) if ln.strip()]
+    try:
+        records = json.loads("[" + ",".join(ln for _, ln in lines) + "]")
+    except json.JSONDecodeError:
+        records = None
+    if records is not None and all(_valid_line(r) for r in records):
+        return records, []
+    *body, (last_no, last) = lines
+    records = [_parse_line(path, i, ln) for i, ln in body]
+    try:
+        return [*records, _parse_line(path, last_no, last)], []
+    except BrokenRun as err:
+        return records, [f"{err}: dropped as a torn last line"]
+
+
+def _read_records(run_dir: Path) -> list[pa.Table]:
+    tables = []
+    for path in sorted((run_dir / "eval").glob("step-*/records.parquet")):
+        try:
+            # ParquetFile.read skips the dataset layer of pq.read_table: ~5x faster per small file.
+            tables.append(pq.ParquetFile(path).read(columns=RECORD_COLUMNS, use_threads=False))
+        except (OSError, ValueError, KeyError, pa.ArrowException) as err:
+            raise BrokenRun(f"{path}: unreadable records ({err})") from None
+    return tables
+
+
+def read_run(run_dir: Path) -> RunData:
+    """Everything one run directory holds; a :data:`BROKEN` run keeps only its row and config."""
+    row: dict = {
+        "run": str(run_dir),
+        "sweep": str(run_dir.parent),
+        "name": run_dir.name,
+        "status": UNKNOWN,
+        "error": None,
+    }
+    data = RunData(row, {})
     meta = run_dir / "run.json"
-    if meta.exists():
-        row.update({k: v for k, v in json.loads(meta.read_text()).items() if k in RUN_JSON_COLUMNS})
-    else:
-        row["error"] = "run.json missing"
-    cfg_path = run_dir / "config.yaml"
-    cfg = yaml.load(cfg_path.read_text(), Loader=_YAML_LOADER) if cfg_path.exists() else {}
-    row.update({col: _get(cfg or {}, key) for col, key in CONFIG_COLUMNS.items()})
-    row["sweep"] = str(run_dir.parent)
-    return row
+    problems: list[str] = []
+    try:
+        row.update(_read_run_json(meta) if meta.exists() else {"error": f"{meta}: missing"})
+        row["run"], row["sweep"] = str(run_dir), str(run_dir.parent)
+    except BrokenRun as err:
+        problems.append(str(err))
+    try:  # read even when run.json is broken: the config says where the run belongs
+        data.config = _read_config(run_dir / "config.yaml")
+        if not problems:
+            data.metrics, data.warnings = read_metrics_file(run_dir / "metrics.jsonl")
+            data.records = _read_records(run_dir)
+    except BrokenRun as err:
+        problems.append(str(err))
+    if problems:
+        row.update(status=BROKEN, error="; ".join(problems))
+        data.metrics, data.records, data.warnings = [], [], []
+    return data
 
 
-def _runs_frame(rows: list[dict]) -> pd.DataFrame:
-    cols = ["run", "sweep", *RUN_JSON_COLUMNS, *CONFIG_COLUMNS]
-    frame = pd.DataFrame(rows, columns=cols)
-    for col in ("lam", "quantile"):
-        frame[col] = pd.to_numeric(frame[col])
-    return frame
+def _tuples(column: pd.Series) -> pd.Series:
+    """Lists (``eval.k``) as tuples, so every config value is hashable for grouping."""
+    if column.dtype != object:
+        return column
+    return column.map(lambda v: tuple(v) if isinstance(v, list) else v)
 
 
-def _run_column(names: list[str], counts: list[int]) -> pa.Array:
-    """``names[i]`` repeated ``counts[i]`` times, built in Arrow (a numpy object repeat is ~10x slower)."""
+def runs_frame(rows: list[dict], configs: list[dict]) -> tuple[pd.DataFrame, list[str]]:
+    """The ``runs`` frame (run.json fields + flattened config) and the config keys."""
+    flat = pd.json_normalize(configs) if configs else pd.DataFrame()
+    flat = flat.apply(_tuples) if len(flat.columns) else flat
+    for key in HEAD:
+        if key not in flat:
+            flat[key] = pd.Series([None] * len(configs), dtype=object)
+    info = (
+        pd.DataFrame(rows)
+        if rows
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in RUN_COLUMNS})
+    )
+    extra = [c for c in info.columns if c not in RUN_COLUMNS and c not in flat.columns]
+    info = info.reindex(columns=RUN_COLUMNS + extra)
+    config_keys = list(flat.columns)
+    return pd.concat([info, flat.reset_index(drop=True)], axis=1), config_keys
+
+
+def _run_array(names: list[str], counts: list[int]) -> pa.Array:
+    """``names[i]`` repeated ``counts[i]`` times, built in Arrow (~10x faster than in numpy)."""
     codes = np.repeat(np.arange(len(names), dtype=np.int32), counts)
     return pa.DictionaryArray.from_arrays(codes, pa.array(names, pa.string())).cast(pa.string())
 
 
-def read_metrics(run_dirs: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse every metrics.jsonl into (training steps, evaluation lines).
+def metrics_frames(
+    runs: Sequence[str], metrics: Sequence[list[dict]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(training steps, evaluation lines) from each run's parsed metrics lines.
 
-    One ``json.loads`` per file (its lines joined into a JSON array) keeps this
-    fast; a line may in principle carry both kinds, so each frame keeps the rows
-    where any of its own columns is set.
+    A line may in principle carry both kinds, so each frame keeps the rows where
+    any of its own columns is set.
     """
-    records: list[dict] = []
-    counts: list[int] = []
-    for run_dir in run_dirs:
-        path = run_dir / "metrics.jsonl"
-        lines = [ln for ln in path.read_text().splitlines() if ln.strip()] if path.exists() else []
-        records.extend(json.loads("[" + ",".join(lines) + "]"))
-        counts.append(len(lines))
+    records = [r for lines in metrics for r in lines]
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame({"step": []})
-    frame.insert(0, "run", _run_column([str(d) for d in run_dirs], counts).to_pandas())
+    frame.insert(0, "run", _run_array(list(runs), [len(m) for m in metrics]).to_pandas())
     eval_cols = [c for c in frame.columns if c.startswith("eval/")]
     train_cols = [c for c in frame.columns if c not in eval_cols and c not in ("run", "step")]
-    return _kind(frame, train_cols), _kind(frame, eval_cols)
+    return kind(frame, train_cols), kind(frame, eval_cols)
 
 
-def _kind(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+def kind(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """The rows of ``frame`` where any of ``cols`` is set, with run, step and ``cols``."""
     if not cols:
         return frame[["run", "step"]].iloc[:0].reset_index(drop=True)
     keep = frame[cols].notna().any(axis=1)
@@ -147,165 +320,26 @@ def _kind(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     return out
 
 
-def read_records(run_dirs: Sequence[Path]) -> pd.DataFrame:
-    """All eval/step-*/records.parquet (without the heavy optional columns)."""
-    tables: list[pa.Table] = []
-    owners: list[str] = []
-    for run_dir in run_dirs:
-        for path in sorted((run_dir / "eval").glob("step-*/records.parquet")):
-            # ParquetFile.read skips the dataset layer of pq.read_table: ~5x faster per small file.
-            tables.append(pq.ParquetFile(path).read(columns=RECORD_COLUMNS, use_threads=False))
-            owners.append(str(run_dir))
-    if not tables:
-        return _empty_records()
-    table = pa.concat_tables(tables)
-    return table.add_column(0, "run", _run_column(owners, [t.num_rows for t in tables])).to_pandas()
-
-
-def _empty_records() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in ["run", *RECORD_COLUMNS]})
+def records_frame(runs: Sequence[str], tables: Sequence[list[pa.Table]]) -> pd.DataFrame:
+    """All records.parquet rows (without the heavy optional columns), keyed by run."""
+    flat = [t for per_run in tables for t in per_run]
+    if not flat:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ["run", *RECORD_COLUMNS]})
+    owners = [run for run, per_run in zip(runs, tables, strict=True) for _ in per_run]
+    column = _run_array(owners, [t.num_rows for t in flat])
+    return pa.concat_tables(flat).add_column(0, "run", column).to_pandas()
 
 
 def load_sweeps(sweep_dirs: str | os.PathLike | Iterable[str | os.PathLike]) -> Sweep:
-    """Load every run under one or more sweep directories."""
+    """Load every run under one or more sweep directories (relative to the working directory)."""
     if isinstance(sweep_dirs, (str, os.PathLike)):
         sweep_dirs = [sweep_dirs]
-    run_dirs = find_run_dirs(sweep_dirs)
-    runs = _runs_frame([read_run(d) for d in run_dirs])
-    steps, evals = read_metrics(run_dirs)
-    return Sweep(runs=runs, steps=steps, evals=evals, problems=read_records(run_dirs))
-
-
-def pass_at_k_table(records: pd.DataFrame, ks: Iterable[int]) -> pd.DataFrame:
-    """Mean pass@k per (run, step, benchmark), recomputed from per-problem (n, c).
-
-    Uses the unbiased estimator ``harness.eval.passk.pass_at_k`` (Chen et al. 2021).
-    A problem with fewer than k samples has no pass@k, and neither has its
-    benchmark (NaN rather than a mean over a subset). An extra benchmark
-    ``"avg"`` is the unweighted mean over benchmarks, as in ``eval/avg/pass@k``.
-    """
-    keys = ["run", "step", "benchmark"]
-    n = records["n"].to_numpy(dtype=np.int64)
-    c = records["c"].to_numpy(dtype=np.int64)
-    frame = records[keys].copy()
-    for k in ks:
-        ok = n >= k
-        values = np.full(len(records), np.nan)
-        values[ok] = pass_at_k(n[ok], c[ok], k)
-        frame[f"pass@{k}"] = values
-    per_bench = _strict_mean(frame, keys)
-    avg = _strict_mean(per_bench.drop(columns="benchmark"), ["run", "step"])
-    avg.insert(2, "benchmark", "avg")
-    return pd.concat([per_bench, avg], ignore_index=True)
-
-
-def _strict_mean(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Group means that are NaN when any member is NaN (pandas < 3 lacks ``skipna=False``)."""
-    grouped = frame.groupby(keys, sort=True)
-    means = grouped.mean()
-    return means.mask(frame.drop(columns=keys).isna().groupby([frame[k] for k in keys]).any()).reset_index()
-
-
-def pass_at_k_from_evals(evals: pd.DataFrame, ks: Iterable[int]) -> pd.DataFrame:
-    """The same long frame as :func:`pass_at_k_table`, read from ``eval/<b>/pass@<k>`` metrics."""
-    cols = {f"pass@{k}" for k in ks}
-    parts = []
-    for col in evals.columns:
-        _, _, rest = col.partition("eval/")
-        bench, _, metric = rest.rpartition("/")
-        if col.startswith("eval/") and metric in cols:
-            part = evals[["run", "step", col]].dropna().rename(columns={col: metric})
-            parts.append(part.assign(benchmark=bench))
-    if not parts:
-        return pd.DataFrame(columns=["run", "step", "benchmark", *sorted(cols)])
-    long = pd.concat(parts, ignore_index=True)
-    return long.groupby(["run", "step", "benchmark"], as_index=False).first()
-
-
-def scores(sweep: Sweep, ks: Iterable[int], last_only: bool = False) -> pd.DataFrame:
-    """pass@k per (run, step, benchmark): from records where a run has them, else from its metrics.
-
-    ``last_only`` keeps only each run's last evaluated step (what the tables use; much faster).
-    """
-    ks = list(ks)
-    problems, evals = sweep.problems, sweep.evals
-    if last_only:
-        problems, evals = final_step(problems), final_step(evals)
-    from_records = pass_at_k_table(problems, ks) if len(problems) else None
-    have = set(problems["run"].unique())
-    from_metrics = pass_at_k_from_evals(evals[~evals["run"].isin(have)], ks)
-    parts = [p for p in (from_records, from_metrics) if p is not None and len(p)]
-    if not parts:
-        return pd.DataFrame(columns=["run", "step", "benchmark", *[f"pass@{k}" for k in ks]])
-    return pd.concat(parts, ignore_index=True)
-
-
-def final_step(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``frame`` at each run's last step."""
-    last = frame.groupby("run")["step"].transform("max")
-    return frame[frame["step"] == last]
-
-
-def last_eval(sweep: Sweep) -> Sweep:
-    """``sweep`` with only each run's last evaluation kept (all a final-step table needs)."""
-    return Sweep(sweep.runs, sweep.steps, final_step(sweep.evals), final_step(sweep.problems))
-
-
-#: Config columns that identify a variant (seed excluded), in row-index order.
-IDENTITY = ["model", "method", "lam", "style", "placement", "quantile", "task"]
-
-
-def varying(runs: pd.DataFrame, exclude: Iterable[str] = ()) -> list[str]:
-    """``model``, ``method`` and the identity columns that vary within some method.
-
-    A column constant per method (S-trace always at λ=0.99, say) adds nothing
-    to a row label that ``method`` does not already say.
-    """
-    exclude = set(exclude)
-    fixed = [c for c in ("model", "method") if c not in exclude]
-    by_method = runs.groupby(runs["method"].astype(str))
-    extra = [c for c in IDENTITY[2:] if c not in exclude and (by_method[c].nunique(dropna=False) > 1).any()]
-    return fixed + extra
-
-
-def labels(runs: pd.DataFrame, exclude: Iterable[str] = ("model",)) -> pd.Series:
-    """A short variant label per run, e.g. ``grpo_lambda lam=0.9 placement=ratio``."""
-    cols = varying(runs, exclude)
-
-    def label(row: pd.Series) -> str:
-        parts = [str(row["method"])] if "method" in cols else []
-        parts += [f"{c}={row[c]}" for c in cols if c != "method" and pd.notna(row[c])]
-        return " ".join(parts)
-
-    return runs.apply(label, axis=1) if len(runs) else pd.Series(dtype=str)
-
-
-_WANDB_STATUS = {"finished": "finished", "crashed": "failed", "failed": "failed", "killed": "running"}
-
-
-def load_wandb(project: str, entity: str | None = None) -> Sweep:
-    """The same frames from a W&B project (needs network and a login).
-
-    W&B holds no per-problem records, so ``problems`` is empty; tables that need
-    pass@k at arbitrary k need the run directories.
-    """
-    import wandb
-
-    api = wandb.Api()
-    path = f"{entity}/{project}" if entity else project
-    rows, histories = [], []
-    for wrun in api.runs(path):
-        cfg = dict(wrun.config)
-        row = {"run": "wandb:" + "/".join(wrun.path), "sweep": path, "name": wrun.name,
-               "group": wrun.group, "status": _WANDB_STATUS.get(wrun.state, "running"),
-               "wandb_id": wrun.id, "tags": list(wrun.tags), "steps": wrun.summary.get("step")}
-        row.update({col: _get(cfg, key) for col, key in CONFIG_COLUMNS.items()})
-        rows.append(row)
-        history = pd.DataFrame(list(wrun.scan_history()))
-        history.insert(0, "run", row["run"])
-        histories.append(history)
-    frame = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame({"run": [], "step": []})
-    frame = frame.dropna(subset=["step"]) if "step" in frame else frame.assign(step=frame.get("_step"))
-    eval_cols = [c for c in frame.columns if c.startswith("eval/")]
-    train_cols = [c for c in frame.columns if c.startswith(("train/", "time/"))]
-    return Sweep(_runs_frame(rows), _kind(frame, train_cols), _kind(frame, eval_cols), _empty_records())
+    reads = [read_run(d) for d in find_run_dirs(sweep_dirs)]
+    skipped = [w for r in reads for w in r.warnings]
+    for message in skipped:
+        warnings.warn(message, AnalysisWarning, stacklevel=2)
+    runs, config_keys = runs_frame([r.row for r in reads], [r.config for r in reads])
+    names = [r.row["run"] for r in reads]
+    steps, evals = metrics_frames(names, [r.metrics for r in reads])
+    problems = records_frame(names, [r.records for r in reads])
+    return Sweep(runs, steps, evals, problems, config_keys, skipped)

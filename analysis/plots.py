@@ -1,14 +1,17 @@
-"""Matplotlib figures: training curves, pass@k vs k, ablation curves.
+"""Matplotlib figures: training curves, pass@k vs k, ablation curves (a Sweep in, a Figure out).
 
 Figures are built with :class:`matplotlib.figure.Figure` (no pyplot state), so
 they render inline in notebooks and save headless (Agg) from the CLI. Each has
-one panel per model and one line per variant (method plus whichever config
-varies); lines are the mean over seeds of finished runs, bands ± one std.
+one panel per model and one line per variant (method plus the config keys that
+vary, :mod:`analysis.variants`); lines are the mean over seeds of finished runs,
+bands and error bars ± one sample std. pass@k and accuracies are in %, as in
+the tables; names are display names (:mod:`analysis.names`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from numbers import Number
 from pathlib import Path
 
 import numpy as np
@@ -16,20 +19,21 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from analysis import load
-from analysis.load import Sweep
+from analysis import names, scores, variants
+from analysis.load import FINISHED, Sweep
+from analysis.variants import MODEL
 
 GRID_POINTS = 200
 
 
 def _panels(models: Sequence[str], ylabel: str) -> tuple[Figure, list[Axes]]:
     fig = Figure(figsize=(4.5 * max(len(models), 1), 3.5), layout="constrained")
-    axes = fig.subplots(1, max(len(models), 1), squeeze=False)[0]
-    for ax, model in zip(axes, models):
-        ax.set_title(str(model))
+    axes = list(fig.subplots(1, max(len(models), 1), squeeze=False)[0])
+    for ax, model in zip(axes, models, strict=False):
+        ax.set_title(names.model(model))
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-    return fig, list(axes)
+    return fig, axes
 
 
 def _band(ax: Axes, x: np.ndarray, ys: np.ndarray, label: str) -> None:
@@ -40,35 +44,58 @@ def _band(ax: Axes, x: np.ndarray, ys: np.ndarray, label: str) -> None:
         ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, linewidth=0)
 
 
-def _finished(sweep: Sweep) -> pd.DataFrame:
-    runs = sweep.finished
-    return runs.assign(label=load.labels(runs).to_numpy() if len(runs) else [])
+def _labelled(sweep: Sweep, runs: pd.DataFrame, exclude: Iterable[str] = ()) -> pd.DataFrame:
+    """Finished ``runs`` with a ``label`` column naming each variant (without its model)."""
+    runs = runs[(runs["status"] == FINISHED) & runs[MODEL].notna()]
+    keys = variants.label_keys(runs, variants.identity_keys(sweep.config_keys), [MODEL, *exclude])
+    labels = [
+        names.label(dict(zip(keys, row, strict=True))) for row in variants.row_tuples(runs, keys)
+    ]
+    return runs.assign(label=labels)
+
+
+def _models(runs: pd.DataFrame) -> list[str]:
+    return sorted(runs[MODEL].dropna().unique())
+
+
+def _legend(ax: Axes) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small")
 
 
 def training_curves(sweep: Sweep, metric: str = "train/reward_mean", x: str = "step") -> Figure:
-    """``metric`` vs ``x`` (``step`` or ``train/tokens``); seeds interpolated onto their common x-range."""
-    runs = _finished(sweep)
-    data = sweep.steps.dropna(subset=[metric, x]).sort_values(["run", x])
+    """``metric`` vs ``x`` (``step`` or ``train/tokens``), seeds interpolated onto their common
+    x-range."""
+    runs = _labelled(sweep, sweep.runs)
+    have = {metric, x} <= set(sweep.steps.columns)
+    data = (
+        sweep.steps.dropna(subset=[metric, x]).sort_values(["run", x])
+        if have
+        else sweep.steps.iloc[:0]
+    )
     by_run = dict(tuple(data.groupby("run")))
-    models = sorted(runs["model"].dropna().unique())
-    fig, axes = _panels(models, metric)
-    for ax, model in zip(axes, models):
-        for label, group in runs[runs["model"] == model].groupby("label"):
+    scale = 100.0 if names.is_percent(metric) else 1.0
+    models = _models(runs)
+    fig, axes = _panels(models, names.metric(metric))
+    for ax, model in zip(axes, models, strict=False):
+        for label, group in runs[runs[MODEL] == model].groupby("label"):
             series = [by_run[r] for r in group["run"] if r in by_run]
             if not series:
                 continue
             lo, hi = max(s[x].min() for s in series), min(s[x].max() for s in series)
             grid = np.linspace(lo, hi, GRID_POINTS) if hi > lo else np.array([lo])
-            ys = np.array([np.interp(grid, s[x].to_numpy(float), s[metric].to_numpy(float)) for s in series])
-            _band(ax, grid, ys, label)
-        ax.set_xlabel("generated tokens" if x == "train/tokens" else x)
-        ax.legend(fontsize="small")
+            ys = np.array(
+                [np.interp(grid, s[x].to_numpy(float), s[metric].to_numpy(float)) for s in series]
+            )
+            _band(ax, grid, ys * scale, str(label))
+        ax.set_xlabel(names.metric(x))
+        _legend(ax)
     return fig
 
 
 def _final_avg(sweep: Sweep, ks: Iterable[int]) -> pd.DataFrame:
-    scores = load.scores(sweep, ks, last_only=True)
-    return scores[scores["benchmark"] == "avg"]
+    found = scores.scores(sweep, ks, last_only=True)
+    return found[found["benchmark"] == scores.AVG]
 
 
 def default_ks(sweep: Sweep) -> list[int]:
@@ -78,37 +105,63 @@ def default_ks(sweep: Sweep) -> list[int]:
 
 
 def pass_at_k_curve(sweep: Sweep, ks: Sequence[int] | None = None) -> Figure:
-    """Average pass@k vs k at each run's last evaluated step."""
+    """Average pass@k (%) vs k at each run's last evaluated step."""
     ks = list(ks or default_ks(sweep))
-    runs = _finished(sweep)
-    scores = _final_avg(sweep, ks).set_index("run")
-    models = sorted(runs["model"].dropna().unique())
-    fig, axes = _panels(models, "avg pass@k")
-    for ax, model in zip(axes, models):
-        for label, group in runs[runs["model"] == model].groupby("label"):
-            rows = scores.reindex(group["run"]).dropna(how="all")
+    runs = _labelled(sweep, sweep.runs)
+    found = _final_avg(sweep, ks).set_index("run")
+    models = _models(runs)
+    fig, axes = _panels(models, f"{names.benchmark(scores.AVG)} pass@k (%)")
+    for ax, model in zip(axes, models, strict=False):
+        for label, group in runs[runs[MODEL] == model].groupby("label"):
+            rows = found.reindex(group["run"]).dropna(how="all")
             if len(rows):
-                _band(ax, np.array(ks), rows[[f"pass@{k}" for k in ks]].to_numpy(float), label)
+                _band(
+                    ax,
+                    np.array(ks),
+                    rows[[f"pass@{k}" for k in ks]].to_numpy(float) * 100.0,
+                    str(label),
+                )
         ax.set_xscale("log", base=2)
         ax.set_xlabel("k")
-        ax.legend(fontsize="small")
+        _legend(ax)
     return fig
 
 
+def _positions(values: pd.Series) -> tuple[dict[object, float], bool]:
+    """x position per axis value: the value itself when numeric, else its rank."""
+    distinct = sorted(values.unique(), key=str)
+    if all(isinstance(v, Number) and not isinstance(v, bool) for v in distinct):
+        return {v: float(v) for v in distinct}, True
+    return {v: float(i) for i, v in enumerate(distinct)}, False
+
+
 def ablation_curve(sweep: Sweep, factor: str, k: int = 16) -> Figure:
-    """Average pass@k at the last step vs a numeric config ``factor`` (lam, quantile)."""
-    runs = sweep.finished[sweep.finished[factor].notna()]
-    runs = runs.assign(label=load.labels(runs, exclude=("model", factor)).to_numpy() if len(runs) else [])
-    scores = _final_avg(sweep, [k]).set_index("run")[f"pass@{k}"]
-    runs = runs.assign(value=runs["run"].map(scores)).dropna(subset=["value"])
-    models = sorted(runs["model"].dropna().unique())
-    fig, axes = _panels(models, f"avg pass@{k}")
-    for ax, model in zip(axes, models):
-        for label, group in runs[runs["model"] == model].groupby("label"):
-            stats = group.groupby(factor)["value"].agg(["mean", "std"]).sort_index()
-            ax.errorbar(stats.index, stats["mean"], yerr=stats["std"].fillna(0), marker="o", capsize=3, label=label)
-        ax.set_xlabel(factor)
-        ax.legend(fontsize="small")
+    """Average pass@k (%) at the last step vs a config key the sweep varies (any short name
+    :func:`analysis.variants.resolve` accepts); a non-numeric key gets one tick per value."""
+    key = variants.resolve(factor, sweep.config_keys)
+    runs = sweep.runs[sweep.runs[key].notna()]
+    variants.check_axis(runs[runs[MODEL].notna()], key)
+    runs = _labelled(sweep, runs, exclude=[key])
+    found = _final_avg(sweep, [k]).set_index("run")[f"pass@{k}"] * 100.0
+    runs = runs.assign(value=runs["run"].map(found)).dropna(subset=["value"])
+    where, numeric = _positions(runs[key])
+    models = _models(runs)
+    fig, axes = _panels(models, f"{names.benchmark(scores.AVG)} pass@{k} (%)")
+    for ax, model in zip(axes, models, strict=False):
+        for label, group in runs[runs[MODEL] == model].groupby("label"):
+            stats = group.groupby(group[key].map(where))["value"].agg(["mean", "std"]).sort_index()
+            ax.errorbar(
+                stats.index,
+                stats["mean"],
+                yerr=stats["std"].fillna(0),
+                marker="o",
+                capsize=3,
+                label=str(label),
+            )
+        if not numeric:
+            ax.set_xticks(list(where.values()), [names.value(key, v) for v in where])
+        ax.set_xlabel(names.key(key))
+        _legend(ax)
     return fig
 
 

@@ -1,88 +1,42 @@
-"""The papers' tables as :class:`Table` objects (numbers, best marks, footnotes).
+"""The papers' tables as :class:`~analysis.table.Table` objects (numbers, best marks, notes).
 
 Every cell is a mean ± sample std (ddof=1) over the seeds of the *finished* runs
-sharing a row's config. The expected grid is every model crossed with every
-config seen for any model (including runs that failed; for ablations, every
-model the method ran on), so a config that never finished on some model shows
-"—" with a footnote naming its failed or unfinished runs, or "no run". Cells
-that did average something but left runs out say so in a footnote too.
+of one variant: runs whose flattened configs agree on every key but the seed
+and bookkeeping (:mod:`analysis.variants`), so configs that differ are never
+pooled. A row is labelled by model, method and the keys that vary beyond them.
 
-``python -m analysis.tables <sweep_dir...> --out <dir>`` writes them all (see
-:mod:`analysis.export`).
+The expected grid is every model crossed with every variant seen for any model
+(including runs that failed; for ablations, every model the method ran on), so
+a variant that never finished on some model shows "—" with a footnote naming
+its failed or unfinished runs, or "no run". Cells that did average something
+but left runs out say so in a footnote too.
+
+Ablation tables exist only for axes the runs vary within some model and method
+(:func:`analysis.variants.axes`); asking for another raises
+:class:`~analysis.variants.NotAnAxis`. ``python -m analysis`` writes them all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from numbers import Number
 
 import numpy as np
 import pandas as pd
 
-from analysis import efficiency, load
+from analysis import efficiency, names, paper_numbers, scores, variants
 from analysis.load import FINISHED, Sweep
+from analysis.table import Cell, Table
+from analysis.variants import HEAD, MISSING
 
-MISSING = "—"
-FACTOR_NAMES = {"lam": "λ", "quantile": "entropy quantile", "placement": "trace placement"}
 METHOD_ORDER = ["grpo", "grpo_lambda", "gspo", "ptrace", "strace"]
-Cell = tuple[tuple, object]
-
-
-@dataclass
-class Table:
-    """A table's numbers plus what its renderings need (see :mod:`analysis.export`)."""
-
-    name: str
-    title: str
-    mean: pd.DataFrame
-    std: pd.DataFrame
-    count: pd.DataFrame
-    best: pd.DataFrame
-    expected: pd.DataFrame
-    notes: dict[Cell, str] = field(default_factory=dict)
-    scale: float = 1.0
-    digits: int | dict = 3
-
-    def _digits(self, col: object) -> int:
-        return self.digits.get(col, 3) if isinstance(self.digits, dict) else self.digits
-
-    def footnotes(self) -> tuple[dict[Cell, int], list[str]]:
-        """Footnote number per annotated cell (row-major), and the footnote texts."""
-        numbers: dict[str, int] = {}
-        marks: dict[Cell, int] = {}
-        for row in self.mean.index:
-            for col in self.mean.columns:
-                text = self.notes.get((row, col))
-                if text is not None:
-                    marks[(row, col)] = numbers.setdefault(text, len(numbers) + 1)
-        return marks, list(numbers)
-
-    def text(self, row: tuple, col: object) -> str:
-        """The cell as plain text: "mean ± std", "mean" for one seed, "—" if missing."""
-        if not self.expected.at[row, col]:
-            return ""
-        mean, std = self.mean.at[row, col], self.std.at[row, col]
-        if pd.isna(mean):
-            return MISSING
-        d = self._digits(col)
-        out = f"{mean * self.scale:.{d}f}"
-        return out if pd.isna(std) else f"{out} ± {std * self.scale:.{d}f}"
-
-    def frame(self) -> pd.DataFrame:
-        """Display strings, footnote numbers appended as "[n]" (no bold)."""
-        marks, _ = self.footnotes()
-        out = pd.DataFrame(index=self.mean.index, columns=self.mean.columns, dtype=object)
-        for row in out.index:
-            for col in out.columns:
-                mark = f" [{marks[(row, col)]}]" if (row, col) in marks else ""
-                out.at[row, col] = self.text(row, col) + mark
-        return out
-
-    def _repr_markdown_(self) -> str:
-        from analysis.export import to_markdown
-
-        return to_markdown(self)
+DELTA = "Δ avg vs GRPO"
+PAPER = "paper Δ"
+BASELINE = "grpo"
+_TIES = (
+    "ties at the shown precision are all bold; nothing is bold where there is one value "
+    "or all values tie"
+)
 
 
 def _sort_key(row: tuple) -> tuple:
@@ -92,29 +46,33 @@ def _sort_key(row: tuple) -> tuple:
             key.append((0, float(value), ""))
         elif value in METHOD_ORDER:
             key.append((1, METHOD_ORDER.index(value), ""))
+        elif value == MISSING:
+            key.append((3, 0, ""))
         else:
             key.append((2, 0, str(value)))
     return tuple(key)
-
-
-def _row_tuples(runs: pd.DataFrame, rows: list[str]) -> list[tuple]:
-    frame = runs[rows].astype(object).where(runs[rows].notna(), "")
-    return list(frame.itertuples(index=False, name=None))
 
 
 def _describe(runs: list[dict]) -> str:
     return ", ".join(f"{r['name']} ({r['status']}; {r['run']})" for r in runs)
 
 
+def configured(runs: pd.DataFrame) -> pd.DataFrame:
+    """Runs whose config was read (a run without one has no row to go to)."""
+    return runs[runs[list(HEAD)].notna().any(axis=1)]
+
+
 def _expected_cells(runs: pd.DataFrame, column: str | None, per_method: bool) -> set[Cell]:
-    """(row, column value) pairs of the grid: each config seen crossed with every model
+    """(row, column value) pairs of the grid: each variant seen crossed with every model
     (``per_method``: every model its method was run on)."""
     models: dict[object, set] = {}
-    for row in runs["_row"]:  # (model, method, ...), missing values already ""
+    for row in runs["_row"]:  # (model, method, ...)
         models.setdefault(row[1] if per_method else None, set()).add(row[0])
     col_values = runs[column] if column else [None] * len(runs)
-    seen = {(row[1:], col) for row, col in zip(runs["_row"], col_values)}
-    return {((m, *other), col) for other, col in seen for m in models[other[0] if per_method else None]}
+    seen = {(row[1:], col) for row, col in zip(runs["_row"], col_values, strict=True)}
+    return {
+        ((m, *other), col) for other, col in seen for m in models[other[0] if per_method else None]
+    }
 
 
 def build_table(
@@ -131,177 +89,345 @@ def build_table(
     scale: float = 1.0,
     digits: int | dict = 3,
     per_method: bool = False,
+    column_kind: str = "benchmark",
+    unit: str = "",
 ) -> Table:
     """Aggregate per-run ``values`` (run, ``column``, value) into a :class:`Table`.
 
-    If ``column`` is a config column of ``runs`` (an ablation factor), each run
+    If ``column`` is a config column of ``runs`` (an ablation axis), each run
     belongs to one column; otherwise a run contributes to every column.
-    ``rows[0]`` must be ``"model"``; ``best`` marks the best mean per column
-    within each model ("column") or per row ("row"); ``higher`` says, per
-    column or overall, whether larger is better. The expected grid crosses every
-    config with every model, or with the models its method ran on (``per_method``,
-    used by ablations that only ran on some models).
+    ``rows`` starts with model and method; ``best`` marks the best mean per
+    column within each model ("column") or per row ("row"), compared at the
+    shown precision; ``higher`` says, per column or overall, whether larger is
+    better. The expected grid crosses every variant with every model, or with
+    the models its method ran on (``per_method``, for ablations).
     """
-    runs = runs.assign(_row=_row_tuples(runs, rows))
+    runs = runs.assign(_row=variants.row_tuples(runs, rows))
     per_run_col = column in runs.columns
     done = runs[runs["status"] == FINISHED]
     vals = values.merge(done[["run", "_row"]], on="run").dropna(subset=["value"])
     if columns is None:
-        columns = sorted((runs if per_run_col else vals)[column].dropna().unique(), key=lambda v: _sort_key((v,)))
-    columns = list(columns)
-    agg = vals.groupby(["_row", column])["value"].agg(["mean", "std", "count"])
-
+        found = (runs if per_run_col else vals)[column].dropna().unique()
+        columns = sorted(found, key=lambda v: _sort_key((v,)))
     cells = _expected_cells(runs, column if per_run_col else None, per_method)
-    index = sorted({row for row, _ in cells}, key=_sort_key)
-    cells = cells if per_run_col else None
-    index = pd.MultiIndex.from_tuples(index, names=rows) if index else pd.MultiIndex.from_tuples([], names=rows)
-
-    def grid(stat: str) -> pd.DataFrame:
-        out = pd.DataFrame(np.nan, index=index, columns=pd.Index(columns, name=column))
-        for (row, col), value in agg[stat].items():
-            if row in out.index and col in out.columns:
-                out.at[row, col] = value
-        return out
-
-    mean, std, count = grid("mean"), grid("std"), grid("count").fillna(0).astype(int)
+    index = pd.MultiIndex.from_tuples(sorted({row for row, _ in cells}, key=_sort_key), names=rows)
+    mean, std, count = _grid(vals, column, index, pd.Index(list(columns), name=column))
     expected = pd.DataFrame(
-        [[cells is None or (row, col) in cells for col in columns] for row in index],
-        index=index, columns=mean.columns, dtype=bool,
+        [[not per_run_col or (row, col) in cells for col in mean.columns] for row in index],
+        index=index,
+        columns=mean.columns,
+        dtype=bool,
     )
-    notes = _notes(runs, vals, mean, expected, column, per_run_col)
-    marks = _best(mean, best, higher)
-    return Table(name, title, mean, std, count, marks, expected, notes, scale, digits)
+    table = Table(
+        name,
+        title,
+        mean,
+        std,
+        count,
+        mean.notna() & False,
+        expected,
+        scale=scale,
+        digits=digits,
+        column_kind=column_kind,
+        unit=unit,
+    )
+    table.notes = _notes(runs, vals, table, column, per_run_col)
+    table.best = _best(table, best, higher)
+    scope = "in each row" if best == "row" else "per column within each model"
+    table.best_rule = f"Bold: the best value {scope} ({_TIES})."
+    return table
 
 
-def _notes(runs, vals, mean, expected, column, per_run_col) -> dict[Cell, str]:
+def _grid(
+    vals: pd.DataFrame, column: str, index: pd.MultiIndex, columns: pd.Index
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Mean, std and count of ``vals["value"]`` per (row, column), on ``index`` × ``columns``."""
+    agg = vals.groupby(["_row", column])["value"].agg(["mean", "std", "count"])
+    out = []
+    for stat in ("mean", "std", "count"):
+        frame = pd.DataFrame(np.nan, index=index, columns=columns)
+        for (row, col), value in agg[stat].items():
+            if row in frame.index and col in frame.columns:
+                frame.at[row, col] = value
+        out.append(frame)
+    return out[0], out[1], out[2].fillna(0).astype(int)
+
+
+def _label(row: tuple, keys: list[str]) -> str:
+    """``tiny / GRPO-λ (λ=0.9, trace placement=ε-weight)``."""
+    values = dict(zip(keys, row, strict=True))
+    return f"{names.model(values.pop(variants.MODEL))} / {names.label(values)}"
+
+
+def _notes(
+    runs: pd.DataFrame, vals: pd.DataFrame, table: Table, column: str, per_run_col: bool
+) -> dict[Cell, str]:
     """Footnote text per expected cell that is empty or left runs out."""
     by_row: dict[tuple, list[dict]] = {}
-    for run in runs[["run", "name", "status", "_row", *([column] if per_run_col else [])]].to_dict("records"):
+    cols = ["run", "name", "status", "_row", *([column] if per_run_col else [])]
+    for run in runs[cols].to_dict("records"):
         by_row.setdefault(run["_row"], []).append(run)
-    have = set(zip(vals["run"], vals[column]))
+    have = set(zip(vals["run"], vals[column], strict=True))
+    keys = list(table.mean.index.names)
     notes: dict[Cell, str] = {}
-    for row in mean.index:
-        for col in mean.columns:
-            if not expected.at[row, col]:
+    for row in table.mean.index:
+        for col in table.mean.columns:
+            if not table.expected.at[row, col]:
                 continue
             cell = [r for r in by_row.get(row, []) if not per_run_col or r[column] == col]
             bad = [r for r in cell if r["status"] != FINISHED]
             novalue = [r for r in cell if r["status"] == FINISHED and (r["run"], col) not in have]
             parts = [f"not finished: {_describe(bad)}"] if bad else []
-            parts += [f"no {col} value: {_describe(novalue)}"] if novalue else []
-            label = " / ".join(str(v) for v in row if v != "") + (f", {column}={col}" if per_run_col else "")
-            if pd.isna(mean.at[row, col]):
+            parts += (
+                [f"no {table.column_label(col)} value: {_describe(novalue)}"] if novalue else []
+            )
+            label = _label(row, keys)
+            label += f", {names.key(column)}={names.value(column, col)}" if per_run_col else ""
+            if pd.isna(table.mean.at[row, col]):
                 notes[(row, col)] = f"{label}: " + ("; ".join(parts) if parts else "no run")
             elif parts:
                 notes[(row, col)] = f"{label}: excludes " + "; ".join(parts)
     return notes
 
 
-def _best(mean: pd.DataFrame, best: str, higher: bool | dict) -> pd.DataFrame:
-    marks = pd.DataFrame(False, index=mean.index, columns=mean.columns)
-    if not len(mean):
+def _winners(shown: pd.Series, up: bool) -> pd.Series:
+    """Which of ``shown`` (values as displayed) are best; none if < 2 values or all tie."""
+    present = shown.dropna()
+    if len(present) < 2 or present.nunique() == 1:
+        return pd.Series(False, index=shown.index)
+    return shown == (present.max() if up else present.min())
+
+
+def _best(table: Table, best: str, higher: bool | dict) -> pd.DataFrame:
+    shown = pd.DataFrame(
+        {c: (table.mean[c] * table.scale).round(table.digits_of(c)) for c in table.mean.columns},
+        index=table.mean.index,
+    )
+    marks = pd.DataFrame(False, index=shown.index, columns=table.mean.columns)
+    if not len(shown):
         return marks
     if best == "row":
-        target = mean.max(axis=1) if higher else mean.min(axis=1)
-        return mean.eq(target, axis=0) & mean.notna()
-    for col in mean.columns:
+        for row in shown.index:
+            marks.loc[row] = _winners(shown.loc[row], bool(higher)).to_numpy()
+        return marks
+    for col in shown.columns:
         up = higher.get(col, True) if isinstance(higher, dict) else higher
-        by_model = mean[col].groupby(level=0)
-        target = by_model.transform("max" if up else "min")
-        marks[col] = mean[col].eq(target) & mean[col].notna()
+        for _, group in shown[col].groupby(level=0):
+            marks.loc[group.index, col] = _winners(group, up)
     return marks
 
 
 def _final_scores(sweep: Sweep, k: int, step: int | None) -> pd.DataFrame:
-    scores = load.scores(sweep, [k], last_only=step is None)
-    scores = scores if step is None else scores[scores["step"] == step]
-    return scores.rename(columns={f"pass@{k}": "value"})[["run", "benchmark", "value"]]
+    found = scores.scores(sweep, [k], last_only=step is None)
+    found = found if step is None else found[found["step"] == step]
+    return found.rename(columns={f"pass@{k}": "value"})[["run", "benchmark", "value"]]
 
 
-def main_table(sweep: Sweep, k: int = 16, step: int | None = None) -> Table:
+def row_keys(sweep: Sweep, runs: pd.DataFrame, exclude: Iterable[str] = ()) -> list[str]:
+    """Model, method and the identity keys that vary beyond them in ``runs``."""
+    return variants.label_keys(runs, variants.identity_keys(sweep.config_keys), exclude)
+
+
+def main_table(
+    sweep: Sweep, k: int = 16, step: int | None = None, references: bool = True
+) -> Table:
     """Methods × benchmarks pass@k (default 16) and their average, per model.
 
-    Uses each run's last evaluated step unless ``step`` is given.
+    Uses each run's last evaluated step unless ``step`` is given. With
+    ``references``, extra columns give each variant's average minus GRPO's on
+    the same model and the papers' stated gains (:mod:`analysis.paper_numbers`).
     """
+    runs = configured(sweep.runs)
     values = _final_scores(sweep, k, step)
-    benches = sorted(b for b in values["benchmark"].unique() if b != "avg")
-    return build_table(
-        values, sweep.runs, load.varying(sweep.runs), "benchmark",
-        name="main", title=f"pass@{k} (%) per benchmark and average",
-        columns=[*benches, "avg"] if benches else [], scale=100.0, digits=1,
+    benches = sorted(b for b in values["benchmark"].unique() if b != scores.AVG)
+    table = build_table(
+        values,
+        runs,
+        row_keys(sweep, runs),
+        "benchmark",
+        name="main",
+        title=f"pass@{k} per benchmark and their average, per model",
+        columns=[*benches, scores.AVG] if benches else [],
+        scale=100.0,
+        digits=1,
+        unit=f"pass@{k} in % (points), at each run's last evaluation.",
     )
+    return with_references(table, k) if references else table
+
+
+def _baseline_rows(table: Table) -> dict[object, tuple]:
+    """The one GRPO row per model (models with several GRPO variants have no baseline)."""
+    rows: dict[object, list[tuple]] = {}
+    for row in table.mean.index:
+        if row[1] == BASELINE:
+            rows.setdefault(row[0], []).append(row)
+    return {model: found[0] for model, found in rows.items() if len(found) == 1}
+
+
+def with_references(table: Table, k: int) -> Table:
+    """``table`` (a main table) with "Δ avg vs GRPO" and, where a paper states one, "paper Δ"."""
+    if scores.AVG not in table.mean.columns:
+        return table
+    avg = table.mean[scores.AVG] * table.scale
+    base = _baseline_rows(table)
+    digits = table.digits_of(scores.AVG)
+    delta, paper = {}, {}
+    for row in table.mean.index:
+        ref = base.get(row[0])
+        if ref is not None and row != ref and pd.notna(avg[row]) and pd.notna(avg[ref]):
+            delta[row] = f"{avg[row] - avg[ref]:+.{digits}f}"
+        claims = paper_numbers.claims_for(row[1], row[0], k)
+        if claims:
+            paper[row] = " / ".join(f"{c.text} (paper)" for c in claims)
+            table.notes[(row, PAPER)] = " ".join(f"{c.source}. {c.note}".strip() for c in claims)
+    extra = {name: col for name, col in ((DELTA, delta), (PAPER, paper)) if col}
+    if not extra:
+        return table
+    table.extra = pd.DataFrame(
+        {name: pd.Series(col, dtype=object) for name, col in extra.items()}, index=table.mean.index
+    ).fillna("")
+    table.extra_caption = (
+        f"{DELTA}: a variant's mean average minus GRPO's on the same model, in points (no ±)."
+        + (
+            f" {PAPER}: the gain over GRPO its paper states for the same model, cited; the papers' "
+            "runs are not ours and are never averaged in."
+            if paper
+            else ""
+        )
+    )
+    return table
+
+
+def paper_reference(main: Table | None = None) -> pd.DataFrame:
+    """Every number the papers state (:data:`analysis.paper_numbers.CLAIMS`), with our Δ beside it
+    where ``main`` (a :func:`main_table`) has the same method and model."""
+    ours = (
+        main.extra[DELTA]
+        if main is not None and main.extra is not None and DELTA in main.extra
+        else pd.Series(dtype=object)
+    )
+    rows = []
+    for claim in paper_numbers.CLAIMS:
+        found = [ours[r] for r in ours.index if r[:2] == (claim.model, claim.method) and ours[r]]
+        if claim.model is None:
+            our = "n/a (not one of our model configs)"
+        else:
+            our = " / ".join(found) if found else "not measured here"
+        rows.append(
+            {
+                "method": names.method(claim.method),
+                "baseline": names.method(claim.baseline),
+                "paper's model": claim.paper_model,
+                "paper Δ": claim.text,
+                "metric": claim.metric,
+                "our Δ": our,
+                "source": claim.source,
+                "note": claim.note,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def ablation_table(
-    sweep: Sweep, factor: str, *, k: int = 16, benchmark: str = "avg", step: int | None = None,
-    groups: Iterable[str] | None = None, name: str | None = None, title: str | None = None,
+    sweep: Sweep,
+    factor: str,
+    *,
+    k: int = 16,
+    benchmark: str = scores.AVG,
+    step: int | None = None,
+    groups: Iterable[str] | None = None,
+    name: str | None = None,
+    title: str | None = None,
 ) -> Table:
-    """Average pass@k with ``factor`` (lam, quantile, placement, ...) as the columns.
+    """pass@k on ``benchmark`` (default: the average) with a config key's values as the columns.
 
-    Only runs where ``factor`` applies (non-null) are used; ``groups`` restricts
-    to run.json groups. The best value of each row is marked.
+    ``factor`` is any flattened config key (``method.lam``, ``trainer.lr``) or a
+    short name for one (``lam``, ``clip_high``, ``quantile``); it must vary within
+    some model and method. Only runs that have the key are used; ``groups``
+    restricts to run.json groups. The best value of each row is marked.
     """
-    runs = sweep.runs[sweep.runs[factor].notna()]
+    key = variants.resolve(factor, sweep.config_keys)
+    runs = configured(sweep.runs)
     if groups is not None:
         runs = runs[runs["group"].isin(list(groups))]
-    scores = _final_scores(sweep, k, step)
-    values = scores[scores["benchmark"] == benchmark].drop(columns="benchmark")
-    values = values.merge(runs[["run", factor]], on="run")
+    runs = runs[runs[key].notna()]
+    variants.check_axis(runs, key)
+    found = _final_scores(sweep, k, step)
+    values = found[found["benchmark"] == benchmark].drop(columns="benchmark")
+    values = values.merge(runs[["run", key]], on="run")
     return build_table(
-        values, runs, load.varying(runs, exclude=[factor]), factor,
-        name=name or f"{factor}_ablation",
-        title=title or f"{benchmark} pass@{k} (%) by {FACTOR_NAMES.get(factor, factor)}",
-        best="row", scale=100.0, digits=1, per_method=True,
+        values,
+        runs,
+        row_keys(sweep, runs, exclude=[key]),
+        key,
+        name=name or f"ablation_{key}",
+        title=title or f"{names.benchmark(benchmark)} pass@{k} by {names.key(key)}",
+        best="row",
+        scale=100.0,
+        digits=1,
+        per_method=True,
+        column_kind=key,
+        unit=f"pass@{k} in % (points), at each run's last evaluation.",
     )
 
 
-def lambda_table(sweep: Sweep, **kw) -> Table:
-    """λ ablation (methods that have a λ)."""
-    return ablation_table(sweep, "lam", name="lambda_ablation", **kw)
-
-
-def quantile_table(sweep: Sweep, **kw) -> Table:
-    """Entropy-quantile ablation (S-trace)."""
-    return ablation_table(sweep, "quantile", name="quantile_ablation", **kw)
-
-
-def placement_table(sweep: Sweep, **kw) -> Table:
-    """Trace placement ablation (ratio vs weight, GRPO-λ)."""
-    return ablation_table(sweep, "placement", name="placement_ablation", **kw)
-
-
-def efficiency_table(sweep: Sweep, target: float | dict | None = None,
-                     metric: str = "train/reward_mean", smooth: int = 1) -> Table:
-    """Sample and token efficiency and the area under the training curve (see :mod:`analysis.efficiency`)."""
+def efficiency_table(
+    sweep: Sweep,
+    target: float | dict | None = None,
+    metric: str = "train/reward_mean",
+    smooth: int = 1,
+) -> Table:
+    """Sample and token efficiency and the area under the training curve
+    (:mod:`analysis.efficiency`)."""
+    runs = configured(sweep.runs)
     per_run = efficiency.per_run(sweep, target=target, metric=metric, smooth=smooth)
     cols = list(efficiency.COLUMNS)
     values = per_run.melt(id_vars="run", value_vars=cols, var_name="metric", value_name="value")
-    targets = per_run.merge(sweep.runs[["run", "model"]], on="run").groupby("model")["target"].first()
-    shown = ", ".join(f"{m}: {t:.3g}" for m, t in targets.items())
-    return build_table(
-        values, sweep.runs, load.varying(sweep.runs), "metric",
-        name="efficiency", title=f"efficiency (target {metric} ≥ {shown})" if shown else "efficiency",
-        columns=cols, higher=efficiency.HIGHER, digits=efficiency.DIGITS,
+    targets = (
+        per_run.merge(runs[["run", variants.MODEL]], on="run")
+        .groupby(variants.MODEL)["target"]
+        .first()
     )
+    shown = ", ".join(f"{names.model(m)}: {t:.3g}" for m, t in targets.items() if pd.notna(t))
+    table = build_table(
+        values,
+        runs,
+        row_keys(sweep, runs),
+        "metric",
+        name="efficiency",
+        title=f"Efficiency (target {names.metric(metric)} ≥ {shown})" if shown else "Efficiency",
+        columns=cols,
+        higher=efficiency.HIGHER,
+        digits=efficiency.DIGITS,
+        column_kind="as is",
+        unit=efficiency.UNITS,
+    )
+    table.best_rule = table.best_rule.replace(
+        "Bold:", "Bold (fewer steps, prompts and tokens are better):"
+    )
+    return table
 
 
 def status_table(sweep: Sweep) -> pd.DataFrame:
-    """Every run that is not finished (failed, running/killed, unknown), with its error."""
-    cols = ["name", "status", "error", "steps", "run", *load.varying(sweep.runs), "seed"]
-    return sweep.incomplete[cols].reset_index(drop=True)
+    """Every run that is not finished (failed, running/killed, broken, unknown), with its error."""
+    runs = sweep.incomplete
+    keys = [k for k in row_keys(sweep, configured(sweep.runs)) if k in runs.columns]
+    seed = [variants.SEED] if variants.SEED in runs.columns else []
+    return runs[["name", "status", "error", "steps", "run", *keys, *seed]].reset_index(drop=True)
+
+
+def ablation_axes(sweep: Sweep) -> list[str]:
+    """The config keys this sweep varies within some model and method (each gets an ablation)."""
+    return variants.axes(configured(sweep.runs), sweep.config_keys)
 
 
 def all_tables(sweep: Sweep, k: int = 16, target: float | dict | None = None) -> list[Table]:
-    """Every table the papers report that this sweep has data for (at each run's last evaluation)."""
-    sweep = load.last_eval(sweep)
+    """Every table this sweep has data for (at each run's last evaluation): the main table,
+    efficiency, and one ablation per axis the sweep varies."""
+    sweep = scores.last_eval(sweep)
     tables = [main_table(sweep, k=k), efficiency_table(sweep, target=target)]
-    for make, col in ((lambda_table, "lam"), (quantile_table, "quantile"), (placement_table, "placement")):
-        if sweep.runs[col].notna().any():
-            tables.append(make(sweep, k=k))
-    return tables
+    return tables + [ablation_table(sweep, axis, k=k) for axis in ablation_axes(sweep)]
 
 
 if __name__ == "__main__":
-    from analysis.export import main
-
-    raise SystemExit(main())
+    raise SystemExit("the report command is `python -m analysis <sweep_dir...> --out <dir>`")

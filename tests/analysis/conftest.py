@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # also under --import-mode=importlib
-from synthetic_runs import SyntheticSweeps, ablation_specs, main_specs, write_run  # noqa: E402
+if TYPE_CHECKING:
+    from synthetic_runs import SyntheticSweeps
+
+sys.path.insert(
+    0, str(Path(__file__).parent)
+)  # the helpers import as modules, also under importlib mode
 
 
 @pytest.fixture(scope="session")
 def sweeps(tmp_path_factory: pytest.TempPathFactory) -> SyntheticSweeps:
+    """A main-table sweep and an ablation sweep, written once per session."""
+    from synthetic_runs import SyntheticSweeps, ablation_specs, main_specs, write_run
+
     root = tmp_path_factory.mktemp("sweeps")
     main, ablation = root / "main", root / "ablation"
     m, a = main_specs(), ablation_specs()

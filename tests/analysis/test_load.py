@@ -1,21 +1,15 @@
-"""Loading run directories into tidy frames, and pass@k recomputed from (n, c)."""
+"""Loading run dirs into tidy frames: every config key; a broken run never stops the rest."""
 
 from __future__ import annotations
 
-import inspect
-import math
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-from synthetic_runs import BENCHMARKS, EVAL_STEPS, N, SyntheticSweeps
+import yaml
+from synthetic_runs import BENCHMARKS, RunSpec, SyntheticSweeps, evaluated, write_run
 
-from analysis import load
-
-
-def chen_pass_at_k(n: int, c: int, k: int) -> float:
-    """The textbook 1 - C(n-c, k)/C(n, k), straight from integer binomials."""
-    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+from analysis import load, tables
 
 
 def test_finds_every_run_below_nested_roots(sweeps: SyntheticSweeps) -> None:
@@ -24,15 +18,43 @@ def test_finds_every_run_below_nested_roots(sweeps: SyntheticSweeps) -> None:
     assert all(p.parent in (sweeps.main, sweeps.ablation) for p in runs)
 
 
-def test_runs_frame_has_status_and_config_columns(sweeps: SyntheticSweeps) -> None:
-    runs = load.load_sweeps(sweeps.main).runs.set_index("name")
+def test_runs_frame_has_run_json_fields_and_every_flattened_config_key(
+    sweeps: SyntheticSweeps,
+) -> None:
+    sweep = load.load_sweeps(sweeps.main)
+    runs = sweep.runs.set_index("name")
     assert len(runs) == 10
-    strace = runs.loc["strace-tiny-s0"]
-    cols = ["method", "lam", "quantile", "model", "task", "seed"]
-    assert strace[cols].tolist() == ["strace", 0.99, 0.2, "tiny", "arith", 0]
-    assert pd.isna(runs.loc["grpo-tiny-s0", "lam"]) and pd.isna(runs.loc["grpo-tiny-s0", "style"])
+    cols = [
+        "method.name",
+        "method.lam",
+        "method.entropy_quantile",
+        "model.name",
+        "model.dtype",
+        "task.name",
+        "trainer.seed",
+        "trainer.max_steps",
+        "eval.k",
+        "logger.wandb.group",
+    ]
+    assert runs.loc["strace-tiny-s0", cols].tolist() == [
+        "strace",
+        0.99,
+        0.2,
+        "tiny",
+        "float32",
+        "arith",
+        0,
+        10,
+        (1, 4, 16),
+        "main",
+    ]
+    assert set(cols) <= set(sweep.config_keys) and "status" not in sweep.config_keys
+    assert (
+        pd.isna(runs.loc["grpo-tiny-s0", "method.lam"]) and "method.style" not in sweep.config_keys
+    )
     assert runs["status"].value_counts().to_dict() == {"finished": 7, "failed": 2, "running": 1}
     assert runs.loc["gspo-tiny-s1", "error"] == "RuntimeError: CUDA out of memory"
+    assert sweep.warnings == []
 
 
 def test_steps_evals_and_problems(sweeps: SyntheticSweeps) -> None:
@@ -40,7 +62,9 @@ def test_steps_evals_and_problems(sweeps: SyntheticSweeps) -> None:
     specs = {str(sweeps.main / s.job): s for s in sweeps.main_specs}
     specs |= {str(sweeps.ablation / s.job): s for s in sweeps.ablation_specs}
     assert len(sweep.steps) == sum(s.logged_steps for s in specs.values())
-    row = sweep.steps[(sweep.steps["run"] == str(sweeps.main / "4")) & (sweep.steps["step"] == 3)].iloc[0]
+    row = sweep.steps[
+        (sweep.steps["run"] == str(sweeps.main / "4")) & (sweep.steps["step"] == 3)
+    ].iloc[0]
     assert row["train/reward_mean"] == pytest.approx(0.05 * 3 + 0.2)
     assert row["train/tokens"] == 2400 and row["train/prompts"] == 24
     assert not any(c.startswith("eval/") for c in sweep.steps.columns)
@@ -48,70 +72,196 @@ def test_steps_evals_and_problems(sweeps: SyntheticSweeps) -> None:
     assert len(sweep.evals) == sum(len(s.c) for s in specs.values())
     assert set(sweep.evals.columns) == {"run", "step", *(f"eval/{b}/pass@1" for b in BENCHMARKS)}
 
-    expected_rows = sum(len(cs) for s in specs.values() for per in s.c.values() for cs in per.values())
+    expected_rows = sum(
+        len(cs) for s in specs.values() for per in s.c.values() for cs in per.values()
+    )
     assert len(sweep.problems) == expected_rows
     assert "completions" not in sweep.problems.columns
-    one = sweep.problems[(sweep.problems["run"] == str(sweeps.main / "1")) & (sweep.problems["step"] == 10)]
-    assert one.groupby("benchmark")["c"].apply(list).to_dict() == specs[str(sweeps.main / "1")].c[10]
+    one = sweep.problems[
+        (sweep.problems["run"] == str(sweeps.main / "1")) & (sweep.problems["step"] == 10)
+    ]
+    assert (
+        one.groupby("benchmark")["c"].apply(list).to_dict() == specs[str(sweeps.main / "1")].c[10]
+    )
 
 
-@pytest.mark.parametrize("ks", [[1, 2, 4], [8, 16, N]])
-def test_pass_at_k_table_matches_hand_computed(sweeps: SyntheticSweeps, ks: list[int]) -> None:
-    sweep = load.load_sweeps(sweeps.main)
-    table = load.pass_at_k_table(sweep.problems, ks).set_index(["run", "step", "benchmark"])
-    for run in sweep.runs["run"]:
-        spec = sweeps.spec(run)
-        for step, per_bench in spec.c.items():
-            bench_means = {}
-            for bench, cs in per_bench.items():
-                for k in ks:
-                    want = np.mean([chen_pass_at_k(N, c, k) for c in cs])
-                    assert table.loc[(run, step, bench), f"pass@{k}"] == pytest.approx(want, abs=1e-12)
-                bench_means[bench] = {k: np.mean([chen_pass_at_k(N, c, k) for c in cs]) for k in ks}
-            for k in ks:
-                want = np.mean([m[k] for m in bench_means.values()])
-                assert table.loc[(run, step, "avg"), f"pass@{k}"] == pytest.approx(want, abs=1e-12)
-    assert len(table) == sum(len(sweeps.spec(r).c) for r in sweep.runs["run"]) * (len(BENCHMARKS) + 1)
-
-
-def test_pass_at_k_beyond_n_is_missing(sweeps: SyntheticSweeps) -> None:
-    problems = load.load_sweeps(sweeps.main).problems
-    assert load.pass_at_k_table(problems, [N + 1])[f"pass@{N + 1}"].isna().all()
-
-
-def test_scores_fall_back_to_metrics_without_records(sweeps: SyntheticSweeps) -> None:
-    sweep = load.load_sweeps(sweeps.main)
-    sweep.problems = sweep.problems.iloc[:0]
-    scores = load.scores(sweep, [1]).set_index(["run", "step", "benchmark"])
-    spec = sweeps.main_specs[0]
-    want = np.mean(spec.c[10]["aime24"]) / N
-    assert scores.loc[(str(sweeps.main / "0"), 10, "aime24"), "pass@1"] == pytest.approx(want)
-    assert set(scores.index.get_level_values("step")) == set(EVAL_STEPS)
-
-
-def test_empty_directory_loads_empty_frames(tmp_path) -> None:
+def test_empty_directory_loads_empty_frames(tmp_path: Path) -> None:
     sweep = load.load_sweeps(tmp_path)
     assert sweep.runs.empty and sweep.steps.empty and sweep.evals.empty and sweep.problems.empty
+    assert sweep.config_keys == ["model.name", "method.name"]
 
 
-def test_benchmark_with_too_few_samples_has_no_pass_at_k() -> None:
-    records = pd.DataFrame({"run": "r", "step": 1, "benchmark": ["a", "a", "b"], "problem_id": ["1", "2", "1"],
-                            "n": [4, 16, 16], "c": [1, 2, 3]})
-    table = load.pass_at_k_table(records, [2, 8]).set_index("benchmark")
-    assert table.at["a", "pass@2"] == pytest.approx((chen_pass_at_k(4, 1, 2) + chen_pass_at_k(16, 2, 2)) / 2)
-    assert math.isnan(table.at["a", "pass@8"]) and math.isnan(table.at["avg", "pass@8"])
-    assert table.at["b", "pass@8"] == pytest.approx(chen_pass_at_k(16, 3, 8))
-
-
-def test_run_without_run_json_is_listed_as_unknown(tmp_path) -> None:
+def test_run_without_run_json_is_listed_as_unknown(tmp_path: Path) -> None:
     (tmp_path / "job").mkdir()
     (tmp_path / "job" / "config.yaml").write_text("method: {name: grpo}\nmodel: {name: tiny}\n")
     sweep = load.load_sweeps(tmp_path)
-    assert sweep.runs[["name", "status", "error", "method"]].values.tolist() == [
-        ["job", "unknown", "run.json missing", "grpo"]]
+    assert sweep.runs[["name", "status", "error", "method.name"]].values.tolist() == [
+        ["job", "unknown", f"{tmp_path / 'job' / 'run.json'}: missing", "grpo"]
+    ]
     assert sweep.finished.empty and len(sweep.incomplete) == 1
 
 
-def test_load_wandb_signature() -> None:
-    """No network here: only check that the W&B loader exists with the documented signature."""
-    assert list(inspect.signature(load.load_wandb).parameters) == ["project", "entity"]
+# --- one bad run never stops the rest (issue 10) ---
+
+
+@pytest.fixture
+def damaged(tmp_path: Path) -> Path:
+    """Four GRPO seeds on tiny; tests damage some of them."""
+    for seed in range(4):
+        write_run(tmp_path / f"s{seed}", evaluated(RunSpec(f"s{seed}", "grpo", "tiny", seed)))
+    return tmp_path
+
+
+def _status(sweep: load.Sweep, job: str) -> tuple[str, str | None]:
+    row = sweep.runs.set_index("name").loc[f"grpo-tiny-s{job[1:]}"]
+    return row["status"], row["error"]
+
+
+def _tabulated_seeds(sweep: load.Sweep) -> int:
+    return int(tables.main_table(sweep).count.at[("tiny", "grpo"), "avg"])
+
+
+def test_malformed_run_json_is_broken_and_the_rest_tabulated(damaged: Path) -> None:
+    (damaged / "s1" / "run.json").write_text('{"name": "grpo-tiny-s1", "status": "fin')
+    sweep = load.load_sweeps(damaged)
+    row = sweep.runs.set_index("run").loc[str(damaged / "s1")]
+    assert row["status"] == load.BROKEN
+    assert (
+        row["error"]
+        == f"{damaged / 's1' / 'run.json'}:1: invalid JSON (Unterminated string starting at)"
+    )
+    assert set(sweep.steps["run"]) == {str(damaged / s) for s in ("s0", "s2", "s3")}
+    assert _tabulated_seeds(sweep) == 3
+    assert tables.status_table(sweep)["status"].tolist() == ["broken"]
+
+
+def test_run_json_that_is_not_an_object_is_broken(damaged: Path) -> None:
+    (damaged / "s2" / "run.json").write_text("[1, 2]")
+    row = load.load_sweeps(damaged).runs.set_index("run").loc[str(damaged / "s2")]
+    assert (row["status"], row["error"]) == (
+        "broken",
+        f"{damaged / 's2' / 'run.json'}: expected a JSON object, got list",
+    )
+
+
+def test_torn_last_metrics_line_is_dropped_with_a_warning(damaged: Path) -> None:
+    path = damaged / "s0" / "metrics.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines) + '\n{"step": 11, "train/rew')
+    with pytest.warns(
+        load.AnalysisWarning, match=f"^{path}:{len(lines) + 1}: invalid JSON .*torn last line"
+    ):
+        sweep = load.load_sweeps(damaged)
+    assert _status(sweep, "s0") == ("finished", None)
+    assert sweep.steps[sweep.steps["run"] == str(damaged / "s0")]["step"].tolist() == list(
+        range(1, 11)
+    )
+    assert sweep.warnings == [
+        f"{path}:{len(lines) + 1}: invalid JSON (Unterminated string starting at): "
+        "dropped as a torn last line"
+    ]
+    assert _tabulated_seeds(sweep) == 4
+
+
+def test_garbage_in_the_middle_of_metrics_breaks_that_run_only(damaged: Path) -> None:
+    path = damaged / "s3" / "metrics.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines[:2], "garbage", *lines[2:]]) + "\n")
+    sweep = load.load_sweeps(damaged)
+    assert _status(sweep, "s3") == ("broken", f"{path}:3: invalid JSON (Expecting value)")
+    assert str(damaged / "s3") not in set(sweep.steps["run"]) | set(sweep.problems["run"])
+    assert _tabulated_seeds(sweep) == 3
+
+
+def test_a_metrics_line_without_an_integer_step_breaks_the_run(damaged: Path) -> None:
+    path = damaged / "s1" / "metrics.jsonl"
+    path.write_text('{"step": "one", "train/reward_mean": 0.1}\n' + path.read_text())
+    assert _status(load.load_sweeps(damaged), "s1") == (
+        "broken",
+        f"{path}:1: not a metrics line (a JSON object with an integer step)",
+    )
+
+
+def test_missing_config_yaml_is_broken(damaged: Path) -> None:
+    (damaged / "s2" / "config.yaml").unlink()
+    sweep = load.load_sweeps(damaged)
+    assert _status(sweep, "s2") == (
+        "broken",
+        f"{damaged / 's2' / 'config.yaml'}: missing (the run's config is unknown)",
+    )
+    assert _tabulated_seeds(sweep) == 3
+    assert list(tables.main_table(sweep).mean.index) == [
+        ("tiny", "grpo")
+    ]  # no row for the unknown config
+
+
+def test_invalid_config_yaml_is_broken_with_its_line(damaged: Path) -> None:
+    (damaged / "s2" / "config.yaml").write_text("method:\n  name: grpo\n  lam: [0.9\n")
+    error = _status(load.load_sweeps(damaged), "s2")[1]
+    assert error.startswith(f"{damaged / 's2' / 'config.yaml'}:4: invalid YAML (")
+
+
+def test_unreadable_records_break_the_run(damaged: Path) -> None:
+    path = damaged / "s1" / "eval" / "step-10" / "records.parquet"
+    path.write_bytes(b"not parquet")
+    status, error = _status(load.load_sweeps(damaged), "s1")
+    assert status == "broken" and error.startswith(f"{path}: unreadable records (")
+
+
+def test_cli_lists_broken_runs_and_reports_torn_lines_on_stderr(
+    damaged: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from analysis import cli
+
+    (damaged / "s1" / "run.json").write_text("{")
+    metrics = damaged / "s0" / "metrics.jsonl"
+    metrics.write_text(metrics.read_text() + '{"step": 11')
+    out = tmp_path_factory.mktemp("report")
+    assert cli.main([str(damaged), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {metrics}:" in err and "torn last line" in err and "Traceback" not in err
+    index = (out / "index.md").read_text()
+    assert f"| s1 | broken | {damaged / 's1' / 'run.json'}:1: invalid JSON" in index
+    assert "| tiny | GRPO | 1 |" in index  # a broken run.json: the config still places the run
+    assert "## Skipped while loading" in index and "4 runs: 3 finished, 1 broken." in index
+
+
+def test_a_broken_seed_is_named_in_its_cell_footnote(damaged: Path) -> None:
+    (damaged / "s3" / "metrics.jsonl").write_text("oops\n{}\n")
+    table = tables.main_table(load.load_sweeps(damaged))
+    marks, notes = table.footnotes()
+    assert notes[marks[(("tiny", "grpo"), "avg")] - 1] == (
+        f"tiny / GRPO: excludes not finished: grpo-tiny-s3 (broken; {damaged / 's3'})"
+    )
+
+
+CONFIG = """# comment
+method:
+  name: grpo_lambda
+  lam: 0.99
+  adv_clamp: -.inf
+model:
+  name: tiny
+  note: |
+    two
+    lines
+eval:
+  'n': 16
+  k:
+  - 1
+  - 4
+benchmark: {a: {name: a}}
+run_name: ''
+"""
+
+
+@pytest.mark.parametrize("text", [CONFIG, "---\n" + CONFIG, "- 1\n- 2\n", "a: [1\nb: 2\n", ""])
+def test_config_parsing_per_group_equals_a_whole_parse(text: str) -> None:
+    try:
+        whole = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as err:
+        with pytest.raises(yaml.YAMLError) as caught:
+            load.parse_yaml(text)
+        assert str(caught.value) == str(err)  # the error (and its line) of the whole file
+        return
+    assert load.parse_yaml(text) == whole

@@ -1,51 +1,68 @@
-"""Both notebooks execute top to bottom (nbclient, kernel ``python3``) on a sweep's run dirs.
+"""Both notebooks execute top to bottom with papermill, from a directory outside the repo.
 
-Parametrised over run-dir roots: ``synthetic`` uses the fixture sweeps; a variant
-on run dirs from real tiny training runs can be added to ``RUN_DIR_ROOTS``.
+On the synthetic sweeps here; on a real tiny sweep in test_real_runs.py.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
-from nbclient import NotebookClient
-
-REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ["paper_tables.ipynb", "ablations.ipynb"]
-RUN_DIR_ROOTS: dict[str, Callable[[pytest.FixtureRequest], list[Path]]] = {
-    "synthetic": lambda request: [request.getfixturevalue("sweeps").main,
-                                  request.getfixturevalue("sweeps").ablation],
-}
-
-
-@pytest.fixture(params=sorted(RUN_DIR_ROOTS))
-def sweep_dirs(request: pytest.FixtureRequest) -> list[Path]:
-    return RUN_DIR_ROOTS[request.param](request)
+from notebook_run import REPO, execute
+from synthetic_runs import SyntheticSweeps
 
 
 def test_python3_kernel_is_this_interpreter() -> None:
-    """nbclient starts ``python3`` from this venv: the spec's ``python`` becomes sys.executable."""
+    """papermill starts ``python3`` from this venv: the spec's ``python`` becomes sys.executable."""
     spec = KernelSpecManager().get_kernel_spec("python3")
     assert spec.argv[0] in ("python", sys.executable)
-    assert Path(spec.resource_dir).is_relative_to(Path(sys.prefix)) or spec.argv[0] == sys.executable
+    assert (
+        Path(spec.resource_dir).is_relative_to(Path(sys.prefix)) or spec.argv[0] == sys.executable
+    )
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_executes(name: str, sweep_dirs: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANALYSIS_SWEEP_DIRS", os.pathsep.join(map(str, sweep_dirs)))
-    nb = nbformat.read(REPO / "analysis" / name, as_version=4)
-    NotebookClient(nb, kernel_name="python3", timeout=120,
-                   resources={"metadata": {"path": str(REPO)}}).execute()
-    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    text = "".join(o.get("text", "") for o in outputs)
-    assert f"from {[str(d) for d in sweep_dirs]}" in text
-    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2
-    markdown = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
-    assert "<sup>1</sup>" in markdown  # the footnoted gaps render
+def test_paper_tables_notebook(sweeps: SyntheticSweeps, tmp_path: Path) -> None:
+    dirs = [
+        os.path.relpath(sweeps.main, REPO),
+        os.path.relpath(sweeps.ablation, REPO),
+    ]  # from the repo root
+    shown = execute("paper_tables.ipynb", tmp_path, cwd=tmp_path, SWEEP_DIRS=dirs, K=4)
+    assert f"20 runs, 15 finished, from {[str(sweeps.main), str(sweeps.ablation)]}" in shown.text
+    assert "**pass@4 per benchmark and their average, per model.**" in shown.markdown
+    assert (
+        "| tiny | S-trace | 0.99 | — | 0.2 |" in shown.markdown and "<sup>1</sup>" in shown.markdown
+    )
+    assert "**Efficiency (target training reward" in shown.markdown
+    assert "Qwen3-4B" in shown.html and "arXiv:2605.05965" in shown.html  # the papers' numbers
+    assert shown.images == 4
+
+
+def test_ablations_notebook(
+    sweeps: SyntheticSweeps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANALYSIS_SWEEP_DIRS", str(sweeps.ablation))
+    shown = execute("ablations.ipynb", tmp_path, cwd=tmp_path)
+    assert (
+        "axes: λ (method.lam), trace placement (method.placement), entropy quantile "
+        "(method.entropy_quantile)" in shown.text
+    )
+    for title in (
+        "Avg. pass@16 by λ",
+        "Avg. pass@16 by trace placement",
+        "Avg. pass@16 by entropy quantile",
+        "Avg. pass@1 by λ",
+    ):
+        assert f"**{title}.**" in shown.markdown
+    assert shown.images == 3
+
+
+def test_a_sweep_without_axes_shows_none(sweeps: SyntheticSweeps, tmp_path: Path) -> None:
+    shown = execute("ablations.ipynb", tmp_path, cwd=tmp_path, SWEEP_DIRS=[str(sweeps.main)])
+    assert (
+        "axes: none" in shown.text
+        and "This sweep varies no config key beyond model and method." in shown.text
+    )
+    assert shown.images == 0

@@ -1,4 +1,4 @@
-"""Analysis on run dirs from real tiny training runs (the session's `method_runs`)."""
+"""Analysis of a real tiny sweep: run dirs of real tiny training runs (`method_runs`)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
-from nbclient import NotebookClient
+from notebook_run import REPO, execute
 
 from analysis.load import load_sweeps
 from analysis.tables import main_table
 from harness.eval import pass_at_k
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # real tiny training runs through the CLI
 
 
@@ -27,33 +25,53 @@ def sweep_root(method_runs: dict[str, Path]) -> Path:
 
 def test_loader_reads_every_real_run(sweep_root: Path, method_runs: dict[str, Path]) -> None:
     sweep = load_sweeps([sweep_root])
-    assert sorted(sweep.runs["method"]) == sorted(method_runs)
-    assert set(sweep.runs["status"]) == {"finished"}
+    assert sorted(sweep.runs["method.name"]) == sorted(method_runs)
+    assert set(sweep.runs["status"]) == {"finished"} and sweep.warnings == []
     assert set(sweep.steps["step"]) == {1, 2}
+    assert {"method.clip_high", "trainer.lr", "eval.k", "benchmark.arith_test.n_problems"} <= set(
+        sweep.config_keys
+    )
 
 
 def test_main_table_matches_records(sweep_root: Path, method_runs: dict[str, Path]) -> None:
-    """pass@1 in the main table is the mean over problems of the unbiased estimator at the last step."""
+    """pass@1 in the main table: the mean over problems of the unbiased estimator, last step."""
     table = main_table(load_sweeps([sweep_root]), k=1)
+    assert table.mean.index.names == [
+        "model.name",
+        "method.name",
+    ]  # one run per method: nothing else varies
     for method, run_dir in method_runs.items():
         records = pd.read_parquet(run_dir / "eval" / "step-2" / "records.parquet")
         expected = pass_at_k(records["n"], records["c"], 1).mean()
-        cell = table.mean.xs(method, level="method").iloc[0]
-        assert cell["arith_test"] == pytest.approx(expected)
+        assert table.mean.at[("tiny", method), "arith_test"] == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("name", ["paper_tables.ipynb", "ablations.ipynb"])
-def test_notebooks_execute_on_real_runs(name: str, sweep_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANALYSIS_SWEEP_DIRS", str(sweep_root))
-    nb = nbformat.read(REPO / "analysis" / name, as_version=4)
-    NotebookClient(nb, kernel_name="python3", timeout=180, resources={"metadata": {"path": str(REPO)}}).execute()
-    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
+def test_notebooks_run_from_anywhere_on_the_real_sweep(
+    name: str, sweep_root: Path, tmp_path: Path
+) -> None:
+    relative = os.path.relpath(
+        sweep_root, REPO
+    )  # as the README says: relative to the repository root
+    shown = execute(name, tmp_path, cwd=tmp_path, SWEEP_DIRS=[relative], K=2)
+    assert f"5 runs, 5 finished, from {[str(sweep_root)]}" in shown.text
+    if name == "paper_tables.ipynb":
+        assert "| model | method | Arithmetic (test) | Avg. | Δ avg vs GRPO |" in shown.markdown
+        assert "| tiny | GRPO-λ |" in shown.markdown and shown.images == 4
+    else:
+        assert "axes: none" in shown.text  # one run per method: no ablation to show
 
 
-def test_tables_cli_writes_an_index(sweep_root: Path, tmp_path: Path) -> None:
+def test_cli_writes_an_index(sweep_root: Path, tmp_path: Path) -> None:
     out = tmp_path / "tables"
-    subprocess.run([sys.executable, "-m", "analysis.tables", str(sweep_root), "--out", str(out)],
-                   cwd=REPO, check=True, capture_output=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    subprocess.run(
+        [sys.executable, "-m", "analysis", str(sweep_root), "--out", str(out), "--k", "2"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
     index = (out / "index.md").read_text()
-    assert "main" in index.lower() and (out / "tables").is_dir()
+    assert "5 runs: 5 finished." in index
+    main = (out / "tables" / "main.md").read_text()
+    assert "| tiny | S-trace |" in main and "—" not in main.split("\n\n")[1]  # every cell filled

@@ -1,0 +1,72 @@
+"""``python -m analysis <sweep_dir...> --out <dir>``: every table and figure of the given sweeps.
+
+Writes Markdown, LaTeX and CSV tables, PNG and PDF figures and an ``index.md``
+(see :mod:`analysis.report`). Runs that cannot be read are listed as broken and
+the rest is tabulated; problems are reported as one line each, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+
+from analysis.load import AnalysisWarning, Sweep
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "sweep_dirs", nargs="+", help="sweep or run directories (searched recursively)"
+    )
+    parser.add_argument("--out", required=True, help="output directory")
+    parser.add_argument("--k", type=int, default=16, help="k of the pass@k tables (default 16)")
+    parser.add_argument(
+        "--target",
+        type=float,
+        default=None,
+        help="training-reward target for sample efficiency (default: per model)",
+    )
+    return parser
+
+
+def _print_warning(
+    message: Warning | str, category: type[Warning], *_: object, **__: object
+) -> None:
+    prefix = "warning" if issubclass(category, AnalysisWarning) else category.__name__
+    print(f"{prefix}: {message}", file=sys.stderr)
+
+
+def _notices(sweep: Sweep, dirs: list[str], k: int) -> list[str]:
+    """What a user should know before reading the report (one line each)."""
+    if sweep.runs.empty:
+        return [f"no run directories (with run.json or config.yaml) under {', '.join(dirs)}"]
+    samples = int(sweep.problems["n"].max()) if len(sweep.problems) else k
+    if samples < k:
+        return [
+            f"warning: the runs sampled at most {samples} completions per problem, "
+            f"so pass@{k} is empty; try --k {samples}"
+        ]
+    return []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    missing = [d for d in args.sweep_dirs if not os.path.isdir(d)]
+    if missing:
+        parser.error(f"not a directory: {', '.join(missing)}")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from analysis import load, report
+
+    with warnings.catch_warnings():
+        warnings.showwarning = _print_warning
+        sweep = load.load_sweeps(args.sweep_dirs)
+    for line in _notices(sweep, args.sweep_dirs, args.k):
+        print(line, file=sys.stderr)
+    print(report.write_all(sweep, args.out, k=args.k, target=args.target))
+    return 0

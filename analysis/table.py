@@ -1,0 +1,142 @@
+"""A table's numbers and all its renderings say about them (cells, best marks, notes, caption).
+
+A :class:`Table` holds raw names (``grpo_lambda``, ``math500``, ``method.lam``)
+so code can index it; :meth:`Table.header`, :meth:`Table.row_labels` and
+:meth:`Table.text` give what a reader sees (``GRPO-λ``, ``MATH-500``, ``λ``).
+Renderers (:mod:`analysis.render`) only lay these out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis import names, render
+
+MISSING_CELL = "—"
+Cell = tuple[tuple, object]
+
+
+@dataclass
+class Table:
+    """Mean/std/count over seeds per (row, column), best marks, footnotes and extra text columns.
+
+    ``expected`` is False for cells outside the grid (shown blank, no note);
+    ``extra`` holds display-only columns to the right (e.g. our Δ vs GRPO and the
+    papers' stated Δ), never part of the numbers.
+    """
+
+    name: str
+    title: str
+    mean: pd.DataFrame
+    std: pd.DataFrame
+    count: pd.DataFrame
+    best: pd.DataFrame
+    expected: pd.DataFrame
+    notes: dict[Cell, str] = field(default_factory=dict)
+    scale: float = 1.0
+    digits: int | dict[object, int] = 3
+    column_kind: str = "benchmark"  # how column labels read: benchmark, config key, or as is
+    best_rule: str = ""  # caption text saying what bold marks
+    unit: str = ""  # caption text for the unit, e.g. "pass@16 in %"
+    extra: pd.DataFrame | None = None
+    extra_caption: str = ""
+
+    def digits_of(self, col: object) -> int:
+        return self.digits.get(col, 3) if isinstance(self.digits, dict) else self.digits
+
+    def columns(self) -> list[object]:
+        """Number columns, then extra text columns."""
+        extra = list(self.extra.columns) if self.extra is not None else []
+        return [*self.mean.columns, *extra]
+
+    def footnotes(self) -> tuple[dict[Cell, int], list[str]]:
+        """Footnote number per annotated cell (row-major), and the footnote texts."""
+        numbers: dict[str, int] = {}
+        marks: dict[Cell, int] = {}
+        for row in self.mean.index:
+            for col in self.columns():
+                text = self.notes.get((row, col))
+                if text is not None:
+                    marks[(row, col)] = numbers.setdefault(text, len(numbers) + 1)
+        return marks, list(numbers)
+
+    def text(self, row: tuple, col: object) -> str:
+        """The cell as plain text: "mean ± std", "mean" for one seed, "—" if missing."""
+        if col not in self.mean.columns:
+            return str(self.extra.at[row, col]) if self.extra is not None else ""
+        if not self.expected.at[row, col]:
+            return ""
+        mean, std = self.mean.at[row, col], self.std.at[row, col]
+        if pd.isna(mean):
+            return MISSING_CELL
+        d = self.digits_of(col)
+        out = f"{mean * self.scale:.{d}f}"
+        return out if pd.isna(std) else f"{out} ± {std * self.scale:.{d}f}"
+
+    def is_best(self, row: tuple, col: object) -> bool:
+        return col in self.best.columns and bool(self.best.at[row, col])
+
+    def index_names(self) -> list[str]:
+        return [names.key(k) for k in self.mean.index.names]
+
+    def header(self) -> list[str]:
+        """Row-key headings, then column headings, as a reader sees them."""
+        return [*self.index_names(), *(self.column_label(c) for c in self.columns())]
+
+    def column_label(self, col: object) -> str:
+        if col not in self.mean.columns:
+            return str(col)
+        if self.column_kind == "benchmark":
+            return names.benchmark(col)
+        if self.column_kind == "as is":
+            return str(col)
+        return f"{names.key(self.column_kind)}={names.value(self.column_kind, col)}"
+
+    def row_labels(self, row: tuple) -> list[str]:
+        return [names.value(k, v) for k, v in zip(self.mean.index.names, row, strict=True)]
+
+    def seeds(self) -> tuple[int, int]:
+        """Fewest and most seeds behind a filled cell (0, 0 when nothing is filled)."""
+        filled = self.count.where(self.expected & (self.count > 0)).stack().dropna()
+        return (int(filled.min()), int(filled.max())) if len(filled) else (0, 0)
+
+    def caption(self) -> str:
+        """What a reader needs to read the numbers: n seeds, what ± is, units, bold, gaps."""
+        lo, hi = self.seeds()
+        if hi == 0:
+            parts = ["No finished run has a value here yet."]
+        elif hi == 1:
+            parts = ["One seed per cell (finished runs only), so no ± is shown."]
+        else:
+            n = f"{hi}" if lo == hi else f"{lo}–{hi}"
+            single = " (no ± where a cell has one seed)" if lo == 1 else ""
+            parts = [
+                f"Mean ± sample standard deviation (ddof = 1) over n = {n} seeds per cell{single}, "
+                "finished runs only; the CSV gives n per cell."
+            ]
+        parts += [self.unit] if self.unit else []
+        parts += [self.best_rule] if self.best_rule else []
+        if any(self.text(r, c) == MISSING_CELL for r in self.mean.index for c in self.mean.columns):
+            parts.append(f"{MISSING_CELL}: no value from a finished run (see the notes).")
+        parts += [self.extra_caption] if self.extra_caption else []
+        return " ".join(parts)
+
+    def frame(self) -> pd.DataFrame:
+        """Display strings with display headings, footnote numbers appended as "[n]" (no bold)."""
+        marks, _ = self.footnotes()
+        rows = [
+            [
+                self.text(row, col) + (f" [{marks[(row, col)]}]" if (row, col) in marks else "")
+                for col in self.columns()
+            ]
+            for row in self.mean.index
+        ]
+        labels = [tuple(self.row_labels(row)) for row in self.mean.index]
+        index = pd.MultiIndex.from_tuples(labels, names=self.index_names()) if labels else None
+        heads = self.header()[self.mean.index.nlevels :]
+        return pd.DataFrame(rows, index=index, columns=heads, dtype=object)
+
+    def _repr_markdown_(self) -> str:
+        return render.to_markdown(self)

@@ -1,0 +1,151 @@
+"""Which config keys make a variant, which are bookkeeping, and which a sweep varies.
+
+A run's config.yaml is flattened with ``pd.json_normalize`` into dotted columns
+of ``Sweep.runs`` (``method.lam``, ``trainer.lr``, ...). Two runs are seeds of
+the same *variant* (tables pool them) exactly when every flattened key agrees,
+except the seed and the :data:`BOOKKEEPING` keys. Nothing here lists the keys
+that matter, so a key added to the config separates variants without a code
+change; only what is *not* part of a variant's identity is listed, here alone.
+
+A variant's label names its model and method plus the keys that vary within
+the sweep beyond what model and method already say (GSPO's own clip range is
+not news; GRPO run at two clip ranges is), so labels stay short and still tell
+every variant apart.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from fnmatch import fnmatchcase
+
+import pandas as pd
+
+MODEL = "model.name"
+METHOD = "method.name"
+SEED = "trainer.seed"
+#: Row keys of every table: never an ablation axis.
+HEAD = (MODEL, METHOD)
+#: Shown for a key a run does not have (e.g. ``method.lam`` of GRPO).
+MISSING = "—"
+
+#: Config keys (fnmatch patterns on the dotted keys) that never separate variants.
+BOOKKEEPING: tuple[str, ...] = (
+    SEED,  # the replicate axis: tables pool seeds (mean ± std over them)
+    "logger.*",  # W&B mode/project/entity/group/tags, progress bar
+    "run_name",
+    "cache_dir",
+    "hydra.*",  # launcher and output-dir settings, if a config carries them
+    "model.resources.*",  # what the launcher asks SLURM for (GPUs, memory, time)
+    "eval.out_dir",
+    "eval.progress",
+    "eval.wandb",
+    "eval.save_completions",
+    "eval.samples_per_benchmark",
+    "eval.interval",  # how often to evaluate; the final evaluation is the same
+    "trainer.save_steps",
+    "trainer.save_total_limit",
+    "trainer.log_completions",
+    # how one computation is laid out on the hardware (same math, other memory use)
+    "model.micro_batch_size",
+    "model.gradient_checkpointing",
+    "eval.batch_size",
+    "*.vllm_gpu_memory_utilization",
+    "*.vllm_tensor_parallel_size",
+)
+#: Short names that are not the last part of their key.
+ALIASES: dict[str, str] = {"quantile": "method.entropy_quantile", "seed": SEED}
+
+
+class ConfigKeyError(KeyError):
+    """A config key that these runs do not have, or a short name that fits several."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class NotAnAxis(ValueError):
+    """An ablation asked for a key the sweep does not vary (within any model and method)."""
+
+
+def is_bookkeeping(key: str) -> bool:
+    return any(fnmatchcase(key, pattern) for pattern in BOOKKEEPING)
+
+
+def identity_keys(config_keys: Iterable[str]) -> list[str]:
+    """The config keys that tell variants apart: all but the seed and bookkeeping."""
+    return [k for k in config_keys if not is_bookkeeping(k)]
+
+
+def resolve(name: str, config_keys: Sequence[str]) -> str:
+    """The full dotted key for ``name``: itself, an alias, a group (``model`` -> ``model.name``)
+    or the one key ending in ``.name`` (``clip_high`` -> ``method.clip_high``)."""
+    keys = list(config_keys)
+    name = ALIASES.get(name, name)
+    for candidate in (name, f"{name}.name"):
+        if candidate in keys:
+            return candidate
+    matches = [k for k in keys if k.endswith("." + name)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ConfigKeyError(
+            f"config key {name!r} is ambiguous ({', '.join(matches)}): give the full key"
+        )
+    by_last: dict[str, list[str]] = {}
+    for k in keys:
+        by_last.setdefault(k.rsplit(".", 1)[-1], []).append(k)
+    close = [
+        k
+        for last in difflib.get_close_matches(name.rsplit(".", 1)[-1], by_last, n=4)
+        for k in by_last[last]
+    ]
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise ConfigKeyError(f"no config key {name!r} in these runs{hint}")
+
+
+def _spread(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Distinct values (a missing key counts as one) of each key per (model, method)."""
+    return runs.groupby(list(HEAD), dropna=False)[keys].nunique(dropna=False)
+
+
+def varied(runs: pd.DataFrame, keys: Iterable[str]) -> list[str]:
+    """The ``keys`` (besides model and method) that take two values within some (model, method)."""
+    keys = [k for k in keys if k not in HEAD]
+    if not len(runs) or not keys:
+        return []
+    spread = _spread(runs, keys)
+    return [k for k in keys if (spread[k] > 1).any()]
+
+
+def label_keys(runs: pd.DataFrame, keys: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
+    """Model, method and the ``keys`` that vary beyond them: a table's row keys.
+
+    Two variants (ignoring ``exclude``) always differ in one of these keys.
+    """
+    exclude = set(exclude)
+    head = [k for k in HEAD if k not in exclude]
+    return head + varied(runs, [k for k in keys if k not in exclude])
+
+
+def axes(runs: pd.DataFrame, config_keys: Iterable[str]) -> list[str]:
+    """Every identity key the sweep varies within some model and method: its ablation axes."""
+    return varied(runs, identity_keys(config_keys))
+
+
+def check_axis(runs: pd.DataFrame, key: str) -> None:
+    """Raise :class:`NotAnAxis` unless ``key`` varies within some model and method."""
+    if key in HEAD:
+        raise NotAnAxis(f"{key} is a row of every table (see main_table), not an ablation axis")
+    if not varied(runs, [key]):
+        values = ", ".join(sorted({str(v) for v in runs[key].tolist()})) if len(runs) else "no runs"
+        raise NotAnAxis(
+            f"these runs do not vary {key} within any model and method ({values}): "
+            "nothing to ablate"
+        )
+
+
+def row_tuples(runs: pd.DataFrame, keys: list[str]) -> list[tuple]:
+    """Each run's values of ``keys`` as a tuple, a missing value as :data:`MISSING`."""
+    frame = runs[keys].astype(object)
+    return list(frame.where(frame.notna(), MISSING).itertuples(index=False, name=None))
