@@ -8,6 +8,7 @@ from typing import Any, Callable
 from transformers import TrainerCallback
 from transformers.trainer_callback import ProgressCallback
 
+from harness import faults
 from harness.rundir import MetricsLog
 
 # TRL's log keys -> the run directory's (docs/run_dir.md).
@@ -36,7 +37,8 @@ def train_row(logs: dict[str, Any], wall: float) -> dict[str, Any]:
 
 
 class RunDirCallback(TrainerCallback):
-    """Writes each training log line to ``metrics.jsonl`` (main process only)."""
+    """Writes each training log line to ``metrics.jsonl`` (main process only); one row per step,
+    replaced if a resumed run logs that step again."""
 
     def __init__(self, metrics: MetricsLog, wall_offset: float = 0.0) -> None:
         self.metrics = metrics
@@ -45,6 +47,9 @@ class RunDirCallback(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
         if state.is_world_process_zero and logs and "loss" in logs:
             self.metrics.write(state.global_step, train_row(logs, time.time() - self.start))
+
+    def on_pre_optimizer_step(self, args, state, control, **kwargs):  # noqa: ANN001
+        faults.point("step")  # tests/reliability: a kill in the middle of a step
 
 
 class EvalCallback(TrainerCallback):

@@ -14,6 +14,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from harness.errors import ConfigError
 from harness.eval.config import BenchmarkConfig, EvalConfig
 from harness.eval.config import register_configs as register_eval_configs
 from harness.validation import check as _check
@@ -23,6 +24,7 @@ ROLLOUTS = ("hf", "vllm")
 SCALES = ("group", "batch", "none")
 TASK_SOURCES = ("arith", "jsonl", "parquet", "hub")
 WANDB_MODES = ("offline", "online", "disabled")
+RESUME_MODES = ("auto", "never", "must")
 
 
 @dataclass
@@ -175,17 +177,24 @@ class TrainConfig:
     benchmark: dict[str, BenchmarkConfig] = field(default_factory=dict)
     cache_dir: str = ".cache/harness"
     run_name: str = ""
+    resume: str = "auto"  # auto | never | must (harness.identity.decide)
 
     def __post_init__(self) -> None:
         m = self.model
         _check(bool(m.tiny or m.hub or m.path), "model", "set model.tiny, model.hub or model.path")
+        _check(not (m.tiny and m.path), "model.path",
+               f"{m.path!r} with model.tiny={m.tiny!r}: a tiny model is built from a config, not loaded; "
+               "drop model.path, or load a checkpoint with model.tiny='' model.path=<dir>")
+        _check_choice(self.resume, "resume", RESUME_MODES)
 
 
 def register_configs() -> None:
     """Put every schema in Hydra's ConfigStore (idempotent)."""
     from harness.methods import METHODS
+    from harness.naming import register_resolvers
 
     register_eval_configs()
+    register_resolvers()
     cs = ConfigStore.instance()
     cs.store(name="train_schema", node=TrainConfig)
     for name, method in METHODS.items():  # `method=<name>`; conf/method/ holds only presets
@@ -194,8 +203,12 @@ def register_configs() -> None:
         cs.store(group=group, name=f"{group}_schema", node=schema)
 
 
-class ConfigError(ValueError):
-    """A composed config that fails validation; the message names the key."""
+def check_batch(cfg: Any, world_size: int) -> None:
+    """One step's samples split evenly over micro-batches and processes (TRL's batch geometry)."""
+    per_step = cfg.trainer.prompts_per_step * cfg.trainer.group_size
+    if per_step % (cfg.model.micro_batch_size * world_size):
+        raise ConfigError(f"trainer.prompts_per_step * trainer.group_size = {per_step} must be divisible by "
+                          f"model.micro_batch_size * world size = {cfg.model.micro_batch_size} * {world_size}")
 
 
 def validate(cfg: DictConfig) -> TrainConfig:

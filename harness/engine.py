@@ -2,7 +2,7 @@
 
 TRL does generation (transformers ``generate`` or vLLM), reward calls, reference
 and old log-probs, multi-GPU, checkpoints and logging. This subclass changes two
-things only:
+things (and writes checkpoints atomically, ``harness.checkpoints``):
 
 * advantages are recomputed from TRL's gathered rewards with
   :func:`harness.methods.compute_advantages` (the spec's estimator);
@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from trl import GRPOTrainer
 
+from harness.checkpoints import AtomicCheckpoints
 from harness.methods import compute_advantages, policy_loss
 
 
@@ -25,8 +26,9 @@ class NonFiniteLossError(FloatingPointError):
     """The policy loss became inf/NaN: the run stops, its last good checkpoint stays."""
 
 
-class HarnessGRPOTrainer(GRPOTrainer):
-    """``GRPOTrainer`` whose loss is one of ``harness.methods``; ``method`` is its dataclass."""
+class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
+    """``GRPOTrainer`` whose loss is one of ``harness.methods``; ``method`` is its dataclass.
+    Checkpoints appear only once complete (``harness.checkpoints.AtomicCheckpoints``)."""
 
     def __init__(self, *args: Any, method: Any, scale_rewards: str = "group", **kwargs: Any) -> None:
         self.method = method

@@ -6,11 +6,19 @@
 
 ``hydra/launcher=slurm | local | sequential`` (conf/hydra/launcher/) select the launchers below. Each
 one first composes and validates every job of the sweep, so a bad value fails the whole sweep before
-any job starts; it resolves each job's run dir (runs already finished are skipped, not resubmitted)
-and its resources from the job's own config (``${model.resources.*}``), so one sweep can mix model
-sizes: jobs that need the same resources share one submitit job array. ``dry_run=true`` prints that
-plan and launches nothing. ``local`` runs at most ``array_parallelism`` jobs at a time, with
-cores / (jobs x tasks) threads each unless ``cpus_per_task`` says otherwise.
+any job starts; it resolves each job's run dir and what ``resume`` does with it
+(``harness.identity.decide``): runs already finished with the same config are skipped, not
+resubmitted; runs whose dir holds another config are refused, with the diff, and not submitted
+(the sweep then fails once the others are done). Resources come from the job's own config
+(``${model.resources.*}``), so one sweep can mix model sizes: jobs that need the same resources share
+one submitit job array. ``dry_run=true`` prints that plan and launches nothing. ``local`` runs at most
+``array_parallelism`` jobs at a time, with cores / (jobs x tasks) threads each unless ``cpus_per_task``
+says otherwise. Float values with sweep noise (``range(0.9,1.0,0.05)`` gives ``0.9500000000000001``)
+are written as ``0.95`` before anything is composed.
+
+An ad-hoc sweep (``python -m harness.train -m method=grpo,gspo``) gets its own directory and W&B group,
+``multirun/<config>-<swept keys>-<hash of the overrides>`` (:class:`AdhocSweepDir`); a sweep file sets
+``hydra.sweep.dir`` itself.
 """
 
 from __future__ import annotations
@@ -29,12 +37,15 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
+from hydra.experimental.callback import Callback
 from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf, LocalQueueConf, SlurmQueueConf
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from harness.config import ConfigError, validate
-from harness.rundir import RunRecord
+from harness import naming
+from harness.config import check_batch, validate
+from harness.errors import ConfigError, HarnessError
+from harness.identity import Decision, decide, semantic_config
 
 SHOWN = ("nodes", "tasks_per_node", "gpus_per_node", "cpus_per_task", "mem_gb", "timeout_min", "partition")
 
@@ -80,20 +91,49 @@ class Job:
     overrides: list[str]
     run_dir: Path
     params: dict[str, Any]  # the launcher's parameters, resolved in this job's config
-    finished: bool
+    decision: Decision  # what resume=... does with the run dir: new, resume, skip or refuse
+
+    @property
+    def finished(self) -> bool:
+        return self.decision.action == "skip"
+
+    @property
+    def runs(self) -> bool:
+        return self.decision.action in ("new", "resume")
 
     def describe(self) -> str:
         res = " ".join(f"{k}={self.params[k]}" for k in SHOWN if self.params.get(k) is not None)
-        done = "  finished: skip" if self.finished else ""
-        return f"  #{self.idx} {' '.join(filter_overrides(self.overrides))}" + (f"  [{res}]" if res else "") + done
+        line = f"  #{self.idx} {' '.join(filter_overrides(self.overrides))}" + (f"  [{res}]" if res else "")
+        if self.decision.action == "skip":
+            return line + f"  skip: {self.decision.reason}"
+        if self.decision.action == "refuse":
+            return line + "  REFUSE: " + self.decision.reason.replace("\n", "\n      ")
+        if self.decision.action == "resume":
+            return line + f"  resume: {self.decision.reason}"
+        return line
 
 
-def check_batch(cfg: DictConfig, world_size: int) -> None:
-    """The batch geometry ``harness.run.grpo_args`` needs: one step splits evenly over the processes."""
-    per_step = cfg.trainer.prompts_per_step * cfg.trainer.group_size
-    if per_step % (cfg.model.micro_batch_size * world_size):
-        raise ConfigError(f"trainer.prompts_per_step * trainer.group_size = {per_step} must be divisible by "
-                          f"model.micro_batch_size * world size = {cfg.model.micro_batch_size} * {world_size}")
+def clean_overrides(job_overrides: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Every job's overrides with float sweep noise removed (``0.9500000000000001`` -> ``0.95``)."""
+    return [[naming.clean_override(o) for o in overrides] for overrides in job_overrides]
+
+
+class AdhocSweepDir(Callback):
+    """Hydra callback (conf/train.yaml): an ad-hoc ``-m`` sweep, one whose ``hydra.sweep.dir`` is left at
+    ``DEFAULT_SWEEP_DIR``, gets ``multirun/<naming.sweep_name>``; it is pinned as a Hydra override, so
+    every job (in this process or a submitit one) sees the same directory."""
+
+    DEFAULT_SWEEP_DIR = "multirun/${hydra.job.config_name}"
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        hc = config.hydra
+        if OmegaConf.to_container(hc.sweep, resolve=False).get("dir") != self.DEFAULT_SWEEP_DIR:
+            return  # a sweep file or the command line chose it
+        exclude = list(hc.job.config.override_dirname.exclude_keys)
+        sweep_dir = "multirun/" + naming.sweep_name(hc.job.config_name, list(hc.overrides.task), exclude)
+        with read_write(hc), open_dict(hc):
+            hc.sweep.dir = sweep_dir
+            hc.overrides.hydra.append(f"hydra.sweep.dir={sweep_dir}")
 
 
 def launcher_params(cfg: DictConfig) -> dict[str, Any]:
@@ -121,24 +161,34 @@ def plan(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx:
             except ValueError as err:
                 raise ConfigError(f"job #{idx} ({' '.join(overrides)}): {err}") from None
             run_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
-            jobs.append(Job(idx, list(overrides), run_dir, params, RunRecord(run_dir).finished))
+            try:
+                decision = decide(run_dir, semantic_config(task), task.resume)
+            except HarnessError as err:  # e.g. a damaged run.json: refuse this job, plan the others
+                decision = Decision("refuse", str(err))
+            jobs.append(Job(idx, list(overrides), run_dir, params, decision))
     finally:
         HydraConfig.instance().set_config(master)
     return jobs
 
 
 def report(master: DictConfig, jobs: list[Job], dry_run: bool) -> None:
-    todo = sum(not j.finished for j in jobs)
+    todo = sum(j.runs for j in jobs)
+    refused = sum(j.decision.action == "refuse" for j in jobs)
     head = "dry run, nothing launched" if dry_run else "launching"
     print(f"[harness] sweep {master.hydra.job.config_name} -> {master.hydra.sweep.dir}: {len(jobs)} jobs, "
-          f"{len(jobs) - todo} already finished, {todo} to run ({head})")
+          f"{sum(j.finished for j in jobs)} already finished, {todo} to run"
+          + (f", {refused} refused" if refused else "") + f" ({head})")
     for job in jobs:
         print(job.describe())
 
 
 def skipped(job: Job) -> JobReturn:
-    """What a finished job returns without being launched again."""
-    return JobReturn(overrides=job.overrides, working_dir=str(job.run_dir), status=JobStatus.COMPLETED)
+    """What a job not launched returns: completed if finished, failed (with the reason) if refused."""
+    ret = JobReturn(overrides=job.overrides, working_dir=str(job.run_dir), status=JobStatus.COMPLETED)
+    if job.decision.action == "refuse":
+        ret.status = JobStatus.FAILED
+        ret.return_value = ConfigError(f"job #{job.idx}: {job.decision.reason}")
+    return ret
 
 
 @contextmanager
@@ -177,9 +227,9 @@ class _Planned:
         self.dry_run = dry_run
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
-        jobs = plan(self, job_overrides, initial_job_idx)
+        jobs = plan(self, clean_overrides(job_overrides), initial_job_idx)
         report(self.config, jobs, self.dry_run)
-        todo = [j for j in jobs if not j.finished]
+        todo = [j for j in jobs if j.runs]
         if self.dry_run or not todo:
             return [skipped(j) for j in jobs]
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
@@ -229,8 +279,10 @@ class SequentialLauncher(BasicLauncher):
         self.dry_run = dry_run
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+        job_overrides = clean_overrides(job_overrides)
         jobs = plan(self, job_overrides, initial_job_idx)
         report(self.config, jobs, self.dry_run)
         if self.dry_run:
             return [skipped(j) for j in jobs]
-        return super().launch(job_overrides, initial_job_idx)  # harness.train skips finished runs itself
+        ran = iter(super().launch([j.overrides for j in jobs if j.runs], initial_job_idx))
+        return [next(ran) if j.runs else skipped(j) for j in jobs]

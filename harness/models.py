@@ -8,7 +8,10 @@ task's text, so nothing is downloaded.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -20,6 +23,10 @@ from transformers import (
     Qwen3Config,
     Qwen3ForCausalLM,
 )
+
+from harness.errors import ConfigError
+
+_HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?")
 
 EOS = "<|endoftext|>"
 TINY_CHAT_TEMPLATE = (
@@ -102,3 +109,30 @@ def load_pretrained(path: str, dtype: str = "float32") -> tuple[PreTrainedModel,
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
     return model, tokenizer
+
+
+def is_hub_id(source: str) -> bool:
+    """``org/name`` or ``name`` that is not a local path (``/x``, ``./x``, ``~/x``, ``a/b/c``)."""
+    return bool(_HUB_ID.fullmatch(source)) and not Path(source).expanduser().exists()
+
+
+def check_source(source: str, key: str) -> str:
+    """Check, before anything is loaded, that ``source`` (the value of config key ``key``) is a
+    ``from_pretrained`` directory or a hub model whose config can be fetched (or is cached,
+    offline); return it. Raise ``ConfigError`` naming the key otherwise."""
+    if not is_hub_id(source):
+        path = Path(source).expanduser()
+        if not path.is_dir():
+            raise ConfigError(f"{key}={source}: no such directory")
+        if not (path / "config.json").is_file():
+            raise ConfigError(f"{key}={source}: not a model directory (no config.json)")
+        return source
+    from transformers import AutoConfig
+
+    try:
+        AutoConfig.from_pretrained(source)
+    except Exception as err:  # noqa: BLE001 - offline, unknown repo, gated: the same advice
+        offline = " (HF_HUB_OFFLINE=1: is it in the local cache?)" if os.environ.get("HF_HUB_OFFLINE") == "1" else ""
+        raise ConfigError(f"{key}={source}: cannot load the model's config{offline}: {type(err).__name__}: "
+                          f"{str(err).splitlines()[0] if str(err) else ''}") from None
+    return source

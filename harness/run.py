@@ -1,8 +1,14 @@
-"""The body of one training run: model, data, engine, evaluation, resume."""
+"""The body of one training run: model, data, engine, evaluation, resume.
+
+A resume starts from the newest intact checkpoint (``harness.checkpoints``) and forgets every
+metrics row and evaluation after it, so replayed steps are written exactly once. A run whose
+newest checkpoint is its last step only finishes: ``final/``, the final evaluation, the status.
+"""
 
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +18,18 @@ from omegaconf import DictConfig, OmegaConf
 from transformers.trainer_callback import ProgressCallback
 from trl import GRPOConfig
 
-from harness import distributed
+from harness import distributed, faults
 from harness.callbacks import EvalCallback, RewardProgressCallback, RunDirCallback
-from harness.config import TrainConfig
+from harness.checkpoints import resumable_checkpoint
+from harness.config import TrainConfig, check_batch
 from harness.engine import HarnessGRPOTrainer
 from harness.models import load_pretrained
 from harness.grading.trl import MathAccuracy, OneBoxFormat
-from harness.rundir import CHECKPOINTS, MetricsLog, RunRecord, last_checkpoint
-from harness.tasks.datasets import train_dataset
+from harness.rundir import (CHECKPOINTS, FINAL, METRICS_FILE, MetricsLog, RunRecord, checkpoint_step,
+                            discard_evals_after, publish_dir, read_metrics)
+from harness.tasks.datasets import rows_dataset
+
+FINAL_STAGING = ".final.staging"
 
 
 def seed_everything(seed: int) -> None:
@@ -31,12 +41,8 @@ def seed_everything(seed: int) -> None:
 def grpo_args(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> GRPOConfig:
     """TRL's ``GRPOConfig`` from ours: batch geometry, sampling, checkpoints, logging."""
     t, m = cfg.trainer, cfg.model
+    check_batch(cfg, world_size)
     per_step = t.generation_batch_size
-    if per_step % (m.micro_batch_size * world_size):
-        raise ValueError(
-            f"trainer.prompts_per_step * trainer.group_size = {per_step} must be divisible by "
-            f"model.micro_batch_size * world size = {m.micro_batch_size * world_size}"
-        )
     cuda = torch.cuda.is_available()
     return GRPOConfig(
         output_dir=str(run_dir / CHECKPOINTS),
@@ -100,32 +106,49 @@ def init_wandb(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunReco
 
 
 class Evaluator:
-    """Evaluates the configured benchmarks at a step; logs to metrics.jsonl and W&B."""
+    """Evaluates the configured benchmarks at a step; logs to metrics.jsonl and W&B.
+
+    A step already evaluated (its metrics row and summary written) is not evaluated again: its
+    stored metrics are returned, so a re-run never repeats nor duplicates an evaluation.
+    """
 
     def __init__(self, cfg: TrainConfig, tokenizer: Any, run_dir: Path, metrics: MetricsLog, wandb_run: Any) -> None:
         self.cfg, self.tokenizer, self.run_dir = cfg, tokenizer, run_dir
         self.metrics, self.wandb_run = metrics, wandb_run
 
+    def stored(self, step: int) -> dict[str, float] | None:
+        from harness.eval.runner import SUMMARY, step_dir
+
+        row = self.metrics.get("eval", step)
+        if row is None or not (step_dir(self.run_dir, step) / SUMMARY).is_file():
+            return None
+        return {k: v for k, v in row.items() if k != "step"}
+
     def __call__(self, model: Any, step: int) -> dict[str, float]:
         if not self.cfg.benchmark:
             return {}
+        done = self.stored(step)
+        if done is not None:
+            return done
         from harness.eval.runner import evaluate, log_to_wandb
 
         was_training = model.training
         result = evaluate(model, self.tokenizer, self.cfg.benchmark, self.cfg.eval, step=step, run_dir=self.run_dir)
         model.train(was_training)
+        faults.point("eval")
         self.metrics.write(step, result.metrics)
         if self.wandb_run is not None:
             log_to_wandb(result, step)
         return result.metrics
 
 
-def build_trainer(cfg: TrainConfig, model: Any, tokenizer: Any, args: GRPOConfig) -> HarnessGRPOTrainer:
+def build_trainer(cfg: TrainConfig, model: Any, tokenizer: Any, args: GRPOConfig,
+                  rows: list[dict[str, str]]) -> HarnessGRPOTrainer:
     trainer = HarnessGRPOTrainer(
         model=model,
         reward_funcs=reward_funcs(cfg),
         args=args,
-        train_dataset=train_dataset(cfg.task),
+        train_dataset=rows_dataset(rows),
         processing_class=tokenizer,
         method=cfg.method,
         scale_rewards=cfg.trainer.scale_rewards,
@@ -136,28 +159,54 @@ def build_trainer(cfg: TrainConfig, model: Any, tokenizer: Any, args: GRPOConfig
     return trainer
 
 
-def execute(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord, model_source: str) -> dict[str, float]:
-    """Train (resuming from the run dir's last checkpoint), evaluate before and after."""
+def _model_source(cfg: TrainConfig, cache: Path) -> str:
+    if not cfg.model.tiny:
+        return cfg.model.source
+    from harness.warmstart import warm_start
+
+    return str(distributed.rank_zero_first(warm_start, cfg.model, cfg.task, cfg.trainer.seed, cache))
+
+
+def _last(rows: list[dict[str, Any]], key: str) -> float:
+    values = [r[key] for r in rows if key in r]
+    return values[-1] if values else 0.0
+
+
+def execute(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord, rows: list[dict[str, str]],
+            cache: Path) -> dict[str, float]:
+    """Train (resuming from the run dir's newest intact checkpoint), evaluate before and after."""
+    lead = distributed.is_main()  # several processes: rank 0 alone writes the run dir and W&B
+    resume = distributed.rank_zero_first(resumable_checkpoint, run_dir, cfg.trainer.steps)
+    start = checkpoint_step(resume) if resume else 0
+    metrics = None
+    if lead:
+        shutil.rmtree(run_dir / FINAL_STAGING, ignore_errors=True)
+        metrics = MetricsLog(run_dir, keep_upto=start)  # rows after the checkpoint will be replayed
+        discard_evals_after(run_dir, start)
+    if resume and start >= cfg.trainer.steps:
+        return finish_from_checkpoint(cfg, raw, run_dir, record, metrics, resume) if lead else {}
+    source = _model_source(cfg, cache)  # the warm start's trainer first: it sets up accelerate's state
     args = grpo_args(cfg, run_dir, distributed.world_size())
     seed_everything(cfg.trainer.seed)
-    model, tokenizer = load_pretrained(model_source, cfg.model.dtype)
-    resume = last_checkpoint(run_dir)
-    start_step = int(resume.name.split("-")[-1]) if resume else 0
-    lead = distributed.is_main()  # several processes: rank 0 alone writes the run dir and W&B
-    metrics = MetricsLog(run_dir, resume_step=start_step if lead else None)
+    model, tokenizer = load_pretrained(source, cfg.model.dtype)
     wandb_run = init_wandb(cfg, raw, run_dir, record) if lead else None
-    trainer = build_trainer(cfg, model, tokenizer, args)
+    trainer = build_trainer(cfg, model, tokenizer, args, rows)
     distributed.add_callbacks(trainer, run_dir)
-    trainer.tokens_seen = metrics.last("train/tokens")
-    trainer.prompts_seen = metrics.last("train/prompts")
+    done = metrics.rows if lead else [r for r in read_metrics(run_dir / METRICS_FILE)[0] if r["step"] <= start]
+    trainer.tokens_seen = _last(done, "train/tokens")
+    trainer.prompts_seen = _last(done, "train/prompts")
     evaluator = distributed.on_main(trainer, Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run))
-    trainer.add_callback(RunDirCallback(metrics, wall_offset=metrics.last("time/wall")))
+    if lead:
+        trainer.add_callback(RunDirCallback(metrics, wall_offset=_last(done, "time/wall")))
     trainer.add_callback(EvalCallback(evaluator, cfg.eval.interval))
-    before = evaluator(model, 0) if start_step == 0 else {}
+    before = evaluator(model, 0)  # stored, if step 0 was already evaluated
     if resume:
         print(f"[harness] resuming from {resume}")
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    trainer.save_model(str(run_dir / "final"))
+    trainer.save_model(str(run_dir / FINAL_STAGING))
+    trainer.accelerator.wait_for_everyone()
+    if lead:
+        publish_dir(run_dir / FINAL_STAGING, run_dir / FINAL)
     after = evaluator(trainer.model, trainer.state.global_step)
     _report(before, after)
     if wandb_run is not None:
@@ -165,8 +214,29 @@ def execute(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord,
     return after
 
 
+def finish_from_checkpoint(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord,
+                           metrics: MetricsLog, checkpoint: Path) -> dict[str, float]:
+    """The last step's checkpoint exists (a kill came after it): write ``final/`` and the final
+    evaluation from it, without training."""
+    step = checkpoint_step(checkpoint)
+    print(f"[harness] {checkpoint} is the last step ({step}): finishing without training")
+    model, tokenizer = load_pretrained(str(checkpoint), cfg.model.dtype)
+    model.save_pretrained(run_dir / FINAL_STAGING)
+    tokenizer.save_pretrained(run_dir / FINAL_STAGING)
+    publish_dir(run_dir / FINAL_STAGING, run_dir / FINAL)
+    wandb_run = init_wandb(cfg, raw, run_dir, record)
+    evaluator = Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run)
+    after = evaluator(model, step)
+    _report(evaluator.stored(0) or {}, after)
+    if wandb_run is not None:
+        wandb_run.finish()
+    return after
+
+
 def _report(before: dict[str, float], after: dict[str, float]) -> None:
+    def show(value: float | None) -> str:
+        return "nan" if value is None else f"{value:.3f}"
+
     for key in sorted(k for k in after if k.startswith("eval/") and not k.startswith("eval/avg")):
-        prev = before.get(key)
-        tail = f"{prev:.3f} -> {after[key]:.3f}" if prev is not None else f"{after[key]:.3f}"
+        tail = f"{show(before[key])} -> {show(after[key])}" if key in before else show(after[key])
         print(f"[harness] held-out {key}: {tail}")

@@ -1,17 +1,37 @@
-"""The run directory's bookkeeping: ``run.json`` and ``metrics.jsonl`` (docs/run_dir.md)."""
+"""The run directory's bookkeeping: ``run.json`` and ``metrics.jsonl`` (docs/run_dir.md).
+
+Every file here is replaced atomically (written under a temporary name, then renamed), except
+that a new ``metrics.jsonl`` row is appended with one ``write``: a kill can at worst leave a torn
+last line, which readers drop with a warning naming the file, and the next writer repairs.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
 import os
+import re
+import shutil
 from pathlib import Path
 from typing import Any, Callable
 
+from harness import faults
+from harness.errors import RunDirError
+
+log = logging.getLogger(__name__)
+
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
+CONFIG_FILE = "config.yaml"
 CHECKPOINTS = "checkpoints"
+FINAL = "final"
+LOCK_FILE = "run.lock"
+EVAL_DIR = "eval"
+STANDALONE = "standalone"  # eval/standalone/<checkpoint>/: `python -m harness.eval` results
+_CHECKPOINT = re.compile(r"checkpoint-(\d+)")
+_EVAL_STEP = re.compile(r"step-(\d+)")
 
 
 def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
@@ -21,8 +41,28 @@ def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
     os.replace(tmp, path)
 
 
+def publish_dir(staging: Path, dest: Path) -> None:
+    """Move a completely written directory into place, replacing ``dest`` if it exists."""
+    old = dest.with_name(f".{dest.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if dest.exists():
+        os.replace(dest, old)
+    os.replace(staging, dest)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def _now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise RunDirError(f"{path}: not valid JSON ({err}); fix or delete it") from None
+    if not isinstance(data, dict):
+        raise RunDirError(f"{path}: expected a JSON object, got {type(data).__name__}; fix or delete it")
+    return data
 
 
 class RunRecord:
@@ -30,7 +70,7 @@ class RunRecord:
 
     def __init__(self, run_dir: Path) -> None:
         self.path = Path(run_dir) / RUN_FILE
-        self.data: dict[str, Any] = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.data: dict[str, Any] = _read_json(self.path) if self.path.exists() else {}
 
     @property
     def finished(self) -> bool:
@@ -40,55 +80,111 @@ class RunRecord:
         self.data.update(fields)
         atomic_write(self.path, lambda tmp: tmp.write_text(json.dumps(self.data, indent=1)))
 
-    def start(self, name: str, group: str, tags: list[str], steps: int) -> None:
-        self.update(name=name, group=group, tags=tags, steps=steps, status="running",
-                    started=self.data.get("started", _now()), finished=None, error=None)
+    def start(self, name: str, group: str, tags: list[str], steps: int, kind: str = "train",
+              config_hash: str | None = None) -> None:
+        self.update(name=name, group=group, tags=tags, steps=steps, status="running", kind=kind,
+                    config_hash=config_hash, started=self.data.get("started", _now()), finished=None, error=None)
 
-    def finish(self) -> None:
-        self.update(status="finished", finished=_now())
+    def finish(self, last_step: int | None = None) -> None:
+        self.update(status="finished", finished=_now(), **({"last_step": int(last_step)} if last_step is not None else {}))
 
     def fail(self, error: str) -> None:
         self.update(status="failed", error=error)
 
 
+def row_kind(row: dict[str, Any]) -> str:
+    """``eval`` for an evaluation row (any ``eval/`` key), ``train`` otherwise."""
+    return "eval" if any(k.startswith("eval/") for k in row) else "train"
+
+
+def read_metrics(path: Path) -> tuple[list[dict[str, Any]], bool]:
+    """The rows of a metrics.jsonl and whether its last line was torn (and dropped, with a warning).
+
+    A torn *last* line is what a kill during a write leaves; a bad line anywhere else means the
+    file was damaged otherwise, and raises ``RunDirError`` naming the file and line.
+    """
+    if not path.exists():
+        return [], False
+    lines = path.read_text().splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    rows: list[dict[str, Any]] = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("step"), int):
+                raise ValueError("not an object with an integer 'step'")
+        except ValueError as err:
+            if i == len(lines) - 1:
+                log.warning("%s: dropped a torn last line (a kill during a write?): %.80r", path, line)
+                return rows, True
+            raise RunDirError(f"{path}: line {i + 1} is damaged ({err}); fix or delete that line") from None
+        rows.append(row)
+    return rows, False
+
+
 class MetricsLog:
-    """Append-only ``metrics.jsonl``; on resume, forget lines past the checkpoint's step."""
+    """``metrics.jsonl`` keyed by (kind, step): writing a row replaces that kind's row of that step.
 
-    def __init__(self, run_dir: Path, resume_step: int | None = None) -> None:
+    ``keep_upto`` (a resume): rows of later steps are dropped, so that replaying those steps
+    writes each exactly once. The log repairs a torn last line when it opens.
+    """
+
+    def __init__(self, run_dir: Path, keep_upto: int | None = None) -> None:
         self.path = Path(run_dir) / METRICS_FILE
-        if resume_step is not None:
-            self._truncate_after(resume_step)
+        self.rows, torn = read_metrics(self.path)
+        kept = [r for r in self.rows if keep_upto is None or r["step"] <= keep_upto]
+        if torn or len(kept) != len(self.rows):
+            self.rows = kept
+            self._rewrite()
 
-    def _truncate_after(self, step: int) -> None:
-        self._rewrite([r for r in self.read() if r["step"] <= step])
+    def _rewrite(self) -> None:
+        atomic_write(self.path, lambda tmp: tmp.write_text("".join(json.dumps(r) + "\n" for r in self.rows)))
 
-    def _rewrite(self, rows: list[dict[str, Any]]) -> None:
-        atomic_write(self.path, lambda tmp: tmp.write_text("".join(json.dumps(r) + "\n" for r in rows)))
+    def _append(self, row: dict[str, Any]) -> None:
+        data = (json.dumps(row) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if faults.armed("metrics"):
+                os.write(fd, data[: len(data) // 2])
+                faults.kill()
+            while data:
+                data = data[os.write(fd, data):]
+        finally:
+            os.close(fd)
 
     def read(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        return list(self.rows)
+
+    def get(self, kind: str, step: int) -> dict[str, Any] | None:
+        """The row of ``kind`` ("train" or "eval") at ``step``, if written."""
+        return next((r for r in self.rows if r["step"] == step and row_kind(r) == kind), None)
 
     def last(self, key: str) -> float:
         """The last logged value of ``key`` (0 if never logged): restores cumulative counters."""
-        values = [r[key] for r in self.read() if key in r]
+        values = [r[key] for r in self.rows if key in r]
         return values[-1] if values else 0.0
 
     def final_eval(self) -> dict[str, float]:
-        """The last evaluation line (without its step)."""
-        evals = [r for r in self.read() if any(k.startswith("eval/") for k in r)]
-        return {k: v for k, v in evals[-1].items() if k != "step"} if evals else {}
+        """The evaluation row of the highest step (without its step)."""
+        evals = [r for r in self.rows if row_kind(r) == "eval"]
+        last = max(evals, key=lambda r: r["step"], default=None)
+        return {k: v for k, v in last.items() if k != "step"} if last else {}
 
-    def replace_eval(self, step: int, metrics: dict[str, float]) -> None:
-        """Write an eval line for ``step``, dropping an earlier eval line of that step (re-run evals)."""
-        kept = [r for r in self.read() if not (r["step"] == step and any(k.startswith("eval/") for k in r))]
-        self._rewrite(kept + [{"step": int(step), **{k: _clean(v) for k, v in metrics.items()}}])
-
-    def write(self, step: int, metrics: dict[str, float]) -> None:
+    def write(self, step: int, metrics: dict[str, Any]) -> None:
+        """Write the row ``{"step": step, **metrics}``, replacing a row of the same kind and step."""
         row = {"step": int(step), **{k: _clean(v) for k, v in metrics.items()}}
-        with self.path.open("a") as f:
-            f.write(json.dumps(row) + "\n")
+        kind = row_kind(row)
+        same = [i for i, r in enumerate(self.rows) if r["step"] == row["step"] and row_kind(r) == kind]
+        if same:
+            self.rows[same[0]] = row
+            self.rows = [r for i, r in enumerate(self.rows) if i not in same[1:]]
+            self._rewrite()
+        else:
+            self.rows.append(row)
+            self._append(row)
 
 
 def _clean(value: Any) -> Any:
@@ -97,8 +193,41 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def last_checkpoint(run_dir: Path) -> Path | None:
-    """The newest complete ``checkpoints/checkpoint-N`` (one with ``trainer_state.json``)."""
+def checkpoint_step(path: Path) -> int:
+    """N of ``checkpoint-N``."""
+    return int(_CHECKPOINT.fullmatch(Path(path).name).group(1))
+
+
+def checkpoint_dirs(run_dir: Path) -> list[Path]:
+    """``checkpoints/checkpoint-N`` directories (complete or not), oldest first."""
     root = Path(run_dir) / CHECKPOINTS
-    done = [p for p in root.glob("checkpoint-*") if (p / "trainer_state.json").exists()]
-    return max(done, key=lambda p: int(p.name.split("-")[-1]), default=None)
+    found = [p for p in root.glob("checkpoint-*") if p.is_dir() and _CHECKPOINT.fullmatch(p.name)]
+    return sorted(found, key=checkpoint_step)
+
+
+def has_state(run_dir: Path) -> bool:
+    """Whether a run has already written anything of its own here (Hydra's .hydra/ and log do not count)."""
+    run_dir = Path(run_dir)
+    return any((run_dir / name).exists() for name in (RUN_FILE, METRICS_FILE, FINAL)) or bool(checkpoint_dirs(run_dir))
+
+
+def discard_evals_after(run_dir: Path, step: int) -> None:
+    """Remove ``eval/step-M`` for M > ``step``: a resume replays those steps and their evaluations."""
+    for path in (Path(run_dir) / EVAL_DIR).glob("step-*"):
+        match = _EVAL_STEP.fullmatch(path.name)
+        if match and int(match.group(1)) > step:
+            shutil.rmtree(path)
+
+
+def is_training_run(path: Path) -> bool:
+    """Whether ``path`` is a training run's directory (its files are never written by ``harness.eval``)."""
+    path = Path(path)
+    if (path / RUN_FILE).is_file():
+        try:
+            kind = json.loads((path / RUN_FILE).read_text()).get("kind")
+        except (OSError, ValueError, AttributeError):
+            kind = None
+        if kind:
+            return kind == "train"
+    return (path / CHECKPOINTS).is_dir() or (path / CONFIG_FILE).is_file() and "\ntrainer:" in (
+        "\n" + (path / CONFIG_FILE).read_text())

@@ -2,24 +2,33 @@
 
     python -m harness.train method=strace method.entropy_quantile=0.1 model=qwen3-4b
 
-The run directory is deterministic for a given command line (see conf/train.yaml),
-so running the same command again resumes from its last checkpoint, and a run
-that already finished is skipped.
+The run directory is derived from the command line (``harness.naming``), so running the same
+command again resumes the same run; a run dir is a transaction (docs/run_dir.md):
+
+1. validate the config; lock the run dir (a second launch of the same run exits at once);
+2. ``resume=auto|never|must``: resume only the same config (``harness.identity``), skip a
+   finished one, refuse a changed one with a diff;
+3. preflight: model, every task row, benchmarks, batch geometry, cache dir (``harness.preflight``);
+4. only then the warm start, the model, W&B and training (``harness.run``).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from harness import distributed, launch  # noqa: F401  (launch: the hydra/launcher schemas)
+from harness import distributed, faults, launch  # noqa: F401  (launch: the hydra/launcher schemas)
 from harness.config import TrainConfig, register_configs, validate
-from harness.rundir import MetricsLog, RunRecord
+from harness.errors import one_line_errors
+from harness.identity import config_hash, decide, semantic_config
+from harness.locks import exclusive
+from harness.rundir import CONFIG_FILE, LOCK_FILE, MetricsLog, RunRecord, atomic_write
 
 register_configs()
 
@@ -44,42 +53,42 @@ def run_tags(cfg: TrainConfig) -> list[str]:
     return tags + list(cfg.logger.wandb.tags)
 
 
-def _model_source(cfg: TrainConfig) -> str:
-    if not cfg.model.tiny:
-        return cfg.model.source
-    from harness.warmstart import warm_start
-
-    if cfg.model.warm_start.steps == 0:
-        raise ValueError("model.warm_start.steps: tiny models need a warm start (> 0)")
-    cache = Path(hydra.utils.to_absolute_path(cfg.cache_dir))
-    return str(distributed.rank_zero_first(warm_start, cfg.model, cfg.task, cfg.trainer.seed, cache))
-
-
 def main(cfg: DictConfig) -> dict[str, float] | None:
     conf = validate(cfg)  # every error here names its key; nothing is built yet
     distributed.init()  # a multi-task SLURM/submitit job: RANK, WORLD_SIZE, MASTER_ADDR... for env://
-    lead = distributed.is_main()  # only rank 0 writes run.json and config.yaml
+    lead = distributed.is_main()  # rank 0 alone holds the lock and writes the run dir
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    record = RunRecord(run_dir)
-    if record.finished:
-        final = MetricsLog(run_dir).final_eval()
-        print(f"[harness] {run_dir} already finished; skipping (delete it to rerun). Final: "
-              + ", ".join(f"{k}={v:.3f}" for k, v in final.items() if "pass@1" in k))
+    with exclusive(run_dir / LOCK_FILE, wait=False, what=f"run dir {run_dir}") if lead else nullcontext():
+        return _run(conf, cfg, run_dir, lead)
+
+
+def _run(conf: TrainConfig, cfg: DictConfig, run_dir: Path, lead: bool) -> dict[str, float] | None:
+    from harness.preflight import preflight
+
+    semantic = semantic_config(cfg)
+    if decide(run_dir, semantic, conf.resume).check().action == "skip":
+        final = MetricsLog(run_dir).final_eval() if lead else {}
+        print(f"[harness] {run_dir} already finished with this config; skipping (delete it to rerun). Final: "
+              + ", ".join(f"{k}={v:.3f}" for k, v in final.items() if "pass@1" in k and v is not None))
         return final
+    cache = Path(hydra.utils.to_absolute_path(conf.cache_dir))
+    rows = preflight(conf, cache)  # before the warm start, the model and W&B
+    record = RunRecord(run_dir)
     if lead:
-        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        atomic_write(run_dir / CONFIG_FILE, lambda tmp: tmp.write_text(OmegaConf.to_yaml(cfg, resolve=True)))
         group = conf.logger.wandb.group or _sweep_group()
-        record.start(run_name(conf), group, run_tags(conf), conf.trainer.steps)
+        record.start(run_name(conf), group, run_tags(conf), conf.trainer.steps, config_hash=config_hash(semantic))
     try:
         from harness.run import execute
 
-        result = execute(conf, cfg, run_dir, record, _model_source(conf))
+        result = execute(conf, cfg, run_dir, record, rows, cache)
     except BaseException as err:
         if lead:
             record.fail(f"{type(err).__name__}: {err}")
         raise
     if lead:
-        record.finish()
+        faults.point("finish")
+        record.finish(conf.trainer.steps)
     return result
 
 
@@ -90,7 +99,7 @@ def _sweep_group() -> str:
 
 @hydra.main(config_path="../conf", config_name="train", version_base="1.3")
 def cli(cfg: DictConfig) -> None:
-    main(cfg)
+    one_line_errors(main, cfg, multirun=HydraConfig.get().mode.name == "MULTIRUN")
 
 
 if __name__ == "__main__":

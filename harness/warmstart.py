@@ -5,18 +5,25 @@ zero reward. Before RL, the default run fine-tunes it (TRL's ``SFTTrainer``,
 completion-only loss) on worked solutions of the arithmetic task's ``warm``
 split (disjoint from RL's ``train`` and evaluation's ``test``), saves the result under ``cache_dir`` keyed by everything that shapes it,
 and later runs reuse it.
+
+One process builds an entry (holding ``<entry>.lock``) into ``<entry>.partial`` and renames it
+into place when complete; parallel jobs on a cold cache wait for that lock, then reuse the entry.
+A ``.partial`` left by a killed builder is removed by the next one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import tempfile
 from pathlib import Path
 
 from datasets import Dataset
 
 from harness.config import ModelConfig, TaskConfig
+from harness.locks import exclusive
 from harness.models import build_tiny
 from harness.tasks import prompt_messages
 from harness.tasks.arith import make_problems
@@ -59,10 +66,14 @@ def _train(model_cfg: ModelConfig, task: TaskConfig, seed: int, out: Path) -> No
 def warm_start(model: ModelConfig, task: TaskConfig, seed: int, cache_dir: str | Path) -> Path:
     """Path of the cached warm-start checkpoint, training it first if it is missing."""
     out = Path(cache_dir) / "warmstart" / f"{model.tiny}-{cache_key(model, task, seed)}"
-    if (out / "config.json").exists():
+    if out.is_dir():  # it appears by a rename, complete
         return out
-    tmp = out.with_name(out.name + ".partial")
-    print(f"[harness] warm start: {model.warm_start.steps} SFT steps on worked solutions -> {out}")
-    _train(model, task, seed, tmp)
-    tmp.replace(out) if not out.exists() else None
+    with exclusive(out.with_name(out.name + ".lock"), wait=True, what=f"the warm start {out}"):
+        if out.is_dir():  # built by the process we waited for
+            return out
+        tmp = out.with_name(out.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        print(f"[harness] warm start: {model.warm_start.steps} SFT steps on worked solutions -> {out}", flush=True)
+        _train(model, task, seed, tmp)
+        os.replace(tmp, out)
     return out

@@ -72,7 +72,7 @@ def test_dapo_style_chat_prompts_and_ground_truth_dicts(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("row", "message"), [
-    ({"problem": "ok?"}, r"row 1: column 'answer' is empty"),  # JSONL: a missing value is null
+    ({"problem": "ok?"}, r"row 1: missing column 'answer' \(columns: \['problem'\]\)"),
     ({"problem": "", "answer": "1"}, r"row 1: column 'problem' is empty"),
     ({"problem": "ok?", "answer": " "}, r"row 1: column 'answer' is empty"),
 ])

@@ -1,12 +1,16 @@
 """``python -m harness.eval``: evaluate a checkpoint on benchmarks (conf/evaluate.yaml).
 
-    python -m harness.eval checkpoint=outputs/run/final benchmark=[math500,aime24] \\
+    python -m harness.eval checkpoint=outputs/arith-tiny-grpo/default benchmark=[arith_test] \\
         eval.n=16 eval.k=[1,4,16]
 
-Writes into Hydra's output dir (or ``eval.out_dir``): ``config.yaml``, ``run.json``,
-``metrics.jsonl`` (one eval line) and ``eval/step-<N>/{records.parquet,summary.json}``,
-where N is the checkpoint's ``global_step`` (``trainer_state.json``) unless ``step`` is set.
-The config and every benchmark are validated/loaded before the model is.
+``checkpoint`` is a training run dir (its ``final/`` is evaluated), a run's ``final/`` or
+``checkpoints/checkpoint-N``, any ``from_pretrained`` directory, or a hub id. The results never
+go into a training run's own files: they are written to ``eval.out_dir`` if set, else, for a
+checkpoint of a training run, ``<run>/eval/standalone/<final|checkpoint-N>/``, else Hydra's output
+dir: ``config.yaml``, ``run.json`` (kind ``eval``), ``metrics.jsonl`` (one eval line) and
+``eval/step-<N>/{records.parquet,summary.json}``. N is the checkpoint's real step: its
+``trainer_state.json``'s ``global_step``, the run's last step for ``final/``, or ``step`` if set.
+The config, every benchmark and the checkpoint are checked before the model is loaded.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +26,12 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from harness.errors import ConfigError, one_line_errors
 from harness.eval.benchmarks import load_benchmarks
 from harness.eval.config import EvaluateConfig, register_configs
 from harness.eval.runner import EvalResult, evaluate, log_to_wandb, record_metrics
+from harness.rundir import (CHECKPOINTS, EVAL_DIR, FINAL, LOCK_FILE, STANDALONE, RunRecord, atomic_write,
+                            checkpoint_dirs, is_training_run)
 
 register_configs()
 
@@ -32,10 +40,10 @@ def validate(cfg: DictConfig) -> EvaluateConfig:
     try:
         return OmegaConf.to_object(cfg)
     except ValueError as err:  # __post_init__ messages name their key
-        raise ValueError(f"invalid config: {err}") from None
+        raise ConfigError(f"invalid config: {err}") from None
 
 
-def checkpoint_step(checkpoint: str) -> int:
+def trained_step(checkpoint: str | Path) -> int:
     """``global_step`` from ``<checkpoint>/trainer_state.json``; 0 when absent."""
     state = Path(checkpoint) / "trainer_state.json"
     if state.is_file():
@@ -43,9 +51,63 @@ def checkpoint_step(checkpoint: str) -> int:
     return 0
 
 
-def resolve_checkpoint(checkpoint: str) -> str:
-    path = Path(hydra.utils.to_absolute_path(checkpoint))
-    return str(path) if path.exists() else checkpoint  # else: a hub id
+@dataclass
+class Target:
+    """What to evaluate: a ``from_pretrained`` source, its training step, and its run (if any)."""
+
+    model: str
+    step: int
+    run_dir: Path | None
+    label: str  # final, checkpoint-N, or the directory's / hub id's name
+
+
+def _run_final(run_dir: Path) -> Target:
+    final = run_dir / FINAL
+    if not (final / "config.json").is_file():
+        ckpts = checkpoint_dirs(run_dir)
+        status = RunRecord(run_dir).data.get("status", "unknown")
+        hint = f"; evaluate a checkpoint instead, e.g. checkpoint={ckpts[-1]}" if ckpts else ""
+        raise ConfigError(f"checkpoint={run_dir}: this training run has no final/ yet (status {status}){hint}")
+    data = RunRecord(run_dir).data
+    return Target(str(final), int(data.get("last_step") or data.get("steps") or 0), run_dir, FINAL)
+
+
+def resolve_target(checkpoint: str) -> Target:
+    """Where ``checkpoint=`` points (see the module docstring); raise ``ConfigError`` if nowhere."""
+    from harness.models import check_source, is_hub_id
+    from harness.naming import token
+
+    path = Path(hydra.utils.to_absolute_path(checkpoint)).expanduser()
+    if not path.exists():
+        if is_hub_id(checkpoint):
+            return Target(check_source(checkpoint, "checkpoint"), 0, None, token(checkpoint))
+        raise ConfigError(f"checkpoint={checkpoint}: no such directory")
+    if is_training_run(path):
+        return _run_final(path)
+    if path.name == FINAL and is_training_run(path.parent):
+        return _run_final(path.parent)
+    check_source(str(path), "checkpoint")
+    run = path.parent.parent if path.parent.name == CHECKPOINTS and is_training_run(path.parent.parent) else None
+    return Target(str(path), trained_step(path), run, path.name if run else token(path.name))
+
+
+def output_dir(conf: EvaluateConfig, target: Target) -> Path:
+    """Where the results go; never a training run's own files (``<run>/eval/standalone/`` only)."""
+    if conf.eval.out_dir:
+        out = Path(hydra.utils.to_absolute_path(conf.eval.out_dir))
+    elif target.run_dir is not None:
+        out = target.run_dir / EVAL_DIR / STANDALONE / target.label
+    else:
+        out = Path(HydraConfig.get().runtime.output_dir)
+    for parent in (out, *out.parents):
+        if is_training_run(parent):
+            allowed = parent / EVAL_DIR / STANDALONE
+            if allowed not in out.parents:
+                raise ConfigError(f"eval.out_dir={out}: inside the training run {parent}, whose files an evaluation "
+                                  f"never writes; use {allowed}/<name> (the default for its checkpoints) or a "
+                                  "directory outside the run")
+            break
+    return out
 
 
 def _device_dtype(conf: EvaluateConfig) -> tuple[str, str]:
@@ -100,40 +162,40 @@ def print_summary(result: EvalResult) -> None:
 
 
 def main(cfg: DictConfig) -> EvalResult:
-    from harness.rundir import RunRecord
+    from harness.locks import exclusive
 
     conf = validate(cfg)
     load_benchmarks(conf.benchmark)  # bad files / unparsable answers fail before the model loads
-    run_dir = Path(conf.eval.out_dir or HydraConfig.get().runtime.output_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = resolve_checkpoint(conf.checkpoint)
-    step = conf.step if conf.step >= 0 else checkpoint_step(checkpoint)
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    record = RunRecord(run_dir)
-    name = f"eval-{Path(checkpoint).name or checkpoint}-step{step}"
-    record.start(name, "eval", ["eval", *(f"benchmark:{b}" for b in conf.benchmark)], step)
-    try:
-        model, tokenizer, backend = build_model(conf, checkpoint)
-        run = _init_wandb(conf, cfg, run_dir, name) if conf.eval.wandb else None
-        if run is not None:
-            record.update(wandb_id=run.id)
-        result = evaluate(model, tokenizer, conf.benchmark, conf.eval, step=step, run_dir=run_dir,
-                          backend=backend, extra={"checkpoint": checkpoint})
-        record_metrics(run_dir, step, result.metrics)
-        if run is not None:
-            log_to_wandb(result, step)
-            run.finish()
-    except BaseException as err:
-        record.fail(f"{type(err).__name__}: {err}")
-        raise
-    record.finish()
+    target = resolve_target(conf.checkpoint)
+    step = conf.step if conf.step >= 0 else target.step
+    out = output_dir(conf, target)
+    with exclusive(out / LOCK_FILE, wait=False, what=f"eval dir {out}"):
+        atomic_write(out / "config.yaml", lambda tmp: tmp.write_text(OmegaConf.to_yaml(cfg, resolve=True)))
+        record = RunRecord(out)
+        name = f"eval-{target.label}-step{step}"
+        record.start(name, "eval", ["eval", *(f"benchmark:{b}" for b in conf.benchmark)], step, kind="eval")
+        try:
+            model, tokenizer, backend = build_model(conf, target.model)
+            run = _init_wandb(conf, cfg, out, name) if conf.eval.wandb else None
+            if run is not None:
+                record.update(wandb_id=run.id)
+            result = evaluate(model, tokenizer, conf.benchmark, conf.eval, step=step, run_dir=out,
+                              backend=backend, extra={"checkpoint": target.model})
+            record_metrics(out, step, result.metrics)
+            if run is not None:
+                log_to_wandb(result, step)
+                run.finish()
+        except BaseException as err:
+            record.fail(f"{type(err).__name__}: {err}")
+            raise
+        record.finish(step)
     print_summary(result)
     return result
 
 
 @hydra.main(config_path="../../conf", config_name="evaluate", version_base="1.3")
 def cli(cfg: DictConfig) -> None:
-    main(cfg)
+    one_line_errors(main, cfg)
 
 
 if __name__ == "__main__":

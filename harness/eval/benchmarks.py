@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.errors import DataError
 from harness.eval.config import BenchmarkConfig, benchmarks_from
 from harness.grading import gold_is_parseable
 
@@ -23,7 +24,7 @@ LOCAL_SUFFIXES = (".jsonl", ".json", ".parquet")
 _CACHE: dict[str, list[Problem]] = {}
 
 
-class BenchmarkError(ValueError):
+class BenchmarkError(DataError):
     """A benchmark cannot be loaded as configured."""
 
 

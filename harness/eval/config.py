@@ -41,7 +41,7 @@ class EvalConfig:
     save_completions: bool = True
     samples_per_benchmark: int = 4  # rows per benchmark in the W&B samples table
     seed: int = 0
-    out_dir: str = ""  # standalone eval: "" = Hydra's output dir
+    out_dir: str = ""  # standalone eval: "" = <run>/eval/standalone/<ckpt> for a run's checkpoint, else Hydra's output dir
     wandb: bool = False  # standalone eval: log to W&B
     reward_timeout_s: float = 5.0
     progress: bool = True

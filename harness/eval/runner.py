@@ -181,7 +181,7 @@ def write_summary(path: Path, summary: dict[str, Any]) -> None:
 def record_metrics(run_dir: Path | str, step: int, metrics: dict[str, float]) -> None:
     """Write an eval line to ``metrics.jsonl``, replacing an earlier eval line of this step
     (docs/run_dir.md: a step appears at most once per kind)."""
-    MetricsLog(run_dir).replace_eval(step, metrics)
+    MetricsLog(run_dir).write(step, metrics)
 
 
 # ------------------------------------------------------------------------------ evaluate

@@ -24,9 +24,9 @@ def test_local_sweep_runs_every_job_and_a_relaunch_skips_them(tmp_path: Path, sw
                      *LEARNING, "trainer.steps=1")
     run_sweep(tmp_path / "sweeps", "tiny_pair", sweep_dir, "hydra.launcher.cpus_per_task=1")  # 1 core of 2
     records = _records(sweep_dir)
-    assert set(records) == {"method=grpo", "method=gspo"}  # run dirs named by the job's overrides
+    assert set(records) == {"method-grpo", "method-gspo"}  # run dirs named by the job's overrides
     for name, record in records.items():
-        method = name.split("=")[1]
+        method = name.split("-", 1)[1]
         assert record["status"] == "finished" and record["group"] == "tiny_pair"  # W&B group: the sweep
         assert {f"method:{method}", "model:tiny", "seed:0"} <= set(record["tags"])
         run_dir = sweep_dir / name
@@ -49,7 +49,7 @@ def test_two_process_job_keeps_every_rank_in_sync(tmp_path: Path, sweep_cache: P
                      *LEARNING, "trainer.steps=2")
     run_sweep(tmp_path / "sweeps", "ddp", sweep_dir, "hydra.launcher.tasks_per_node=2",
               env={"HARNESS_PARAM_CHECKSUMS": "1"})
-    run_dir = sweep_dir / "method=grpo"
+    run_dir = sweep_dir / "method-grpo"
     assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
     rows = train_rows(run_dir)
     assert [r["step"] for r in rows] == [1, 2]
