@@ -38,7 +38,7 @@ from wandb_workspaces.reports.v2.interface import Panel
 
 from analysis import names
 from analysis.variants import HEAD, SEED
-from analysis.wandb_runs import STEP, wandb_key
+from analysis.wandb_runs import STEP
 
 REPO = Path(__file__).resolve().parents[1]
 SWEEPS = REPO / "sweeps"
@@ -141,7 +141,7 @@ def _curve(metrics: list[str], title: str) -> wr.LinePlot:
     return wr.LinePlot(
         title=title,
         x=STEP,
-        y=[wandb_key(m) for m in metrics],
+        y=list(metrics),
         title_x="step",
         groupby_aggfunc="mean",
         groupby_rangefunc="stddev",

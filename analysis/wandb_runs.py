@@ -1,12 +1,9 @@
-"""The frames of :mod:`analysis.load` from W&B runs, and the W&B names of run-dir metrics.
+"""The frames of :mod:`analysis.load` from W&B runs.
 
-On W&B, training metrics carry TRL's names as transformers logs them
-(``train/reward``, ``train/rewards/math_reward/mean``, ``train/harness/tokens``)
-against ``train/global_step``; metrics.jsonl renames them
-(``harness.callbacks.TRAIN_KEYS``: ``train/reward_mean``, ``train/accuracy``,
-``train/tokens``). Evaluation metrics (``eval/<benchmark>/pass@k``) have one name
-in both. :func:`wandb_key` and :func:`run_dir_key` translate, so the dashboard
-plots the keys W&B has and :func:`load_wandb` returns the columns the plots use.
+A W&B run mirrors its run directory (``harness.wandb_log``): every metrics.jsonl row is
+logged as is, with the same keys (``train/reward_mean``, ``eval/<benchmark>/pass@k``, …),
+against the same ``step``; the config holds the harness's groups only. So W&B history
+rows are metrics.jsonl rows, and the dashboard plots the keys the tables use.
 """
 
 from __future__ import annotations
@@ -20,8 +17,7 @@ from typing import Protocol
 from analysis import load
 from analysis.load import Sweep
 
-STEP = "train/global_step"  # transformers' W&B step metric; evaluations are logged against it too
-RUNTIME = "_runtime"
+STEP = "step"  # the metrics.jsonl step, every metric's step metric on W&B
 STATUS = {
     "finished": "finished",
     "crashed": "failed",
@@ -48,26 +44,8 @@ class WandbRun(Protocol):
 
 
 @cache
-def _renames() -> dict[str, str]:
-    """W&B history key -> metrics.jsonl key, for every training metric the harness renames."""
-    from harness.callbacks import TRAIN_KEYS
-
-    return {f"train/{theirs}": ours for theirs, ours in TRAIN_KEYS.items()} | {RUNTIME: "time/wall"}
-
-
-def run_dir_key(key: str) -> str:
-    """``train/reward`` (W&B) -> ``train/reward_mean`` (metrics.jsonl); others unchanged."""
-    return _renames().get(key, key)
-
-
-def wandb_key(key: str) -> str:
-    """``train/reward_mean`` (metrics.jsonl) -> ``train/reward`` (W&B); others unchanged."""
-    return {ours: theirs for theirs, ours in _renames().items()}.get(key, key)
-
-
-@cache
 def config_groups() -> frozenset[str]:
-    """Top-level keys of the harness's config (W&B configs also hold TRL's flat arguments)."""
+    """Top-level keys of the harness's config (W&B's own ``_wandb`` and anything else left out)."""
     from harness.config import TrainConfig
 
     return frozenset(f.name for f in dataclasses.fields(TrainConfig))
@@ -86,9 +64,8 @@ def history_rows(history: Iterable[Mapping[str, object]]) -> list[dict]:
             continue
         row: dict = {"step": int(step)}
         for key, value in raw.items():
-            ours = run_dir_key(key)
-            if key != STEP and ours.startswith(("train/", "eval/", "time/")) and _number(value):
-                row[ours] = value
+            if key.startswith(("train/", "eval/", "time/")) and _number(value):
+                row[key] = value
         if len(row) > 1:
             rows.append(row)
     return rows

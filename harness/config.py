@@ -105,14 +105,25 @@ class TaskConfig:
 
 @dataclass
 class TrainerConfig:
-    """The RL loop's knobs; mapped onto TRL's ``GRPOConfig`` by ``harness.engine``."""
+    """The RL loop's knobs; mapped onto TRL's ``GRPOConfig`` by ``harness.run.grpo_args``.
+
+    One rollout samples ``group_size`` completions for each of ``prompts_per_step`` prompts;
+    its samples are split into ``mini_batches`` optimizer steps (verl's train_batch_size /
+    ppo_mini_batch_size; TRL's steps_per_generation / gradient_accumulation_steps), and the
+    rollout is reused ``ppo_epochs`` times. ``steps`` counts optimizer steps (TRL's
+    ``global_step``: the unit of checkpoints, ``eval.interval`` and metrics.jsonl rows), so a
+    run makes ``steps / (mini_batches · ppo_epochs)`` rollouts. ``trl`` passes any other
+    ``trl.GRPOConfig`` field through (checked against its fields before any compute).
+    """
 
     seed: int = 0
     steps: int = 60
     prompts_per_step: int = 8
     group_size: int = 8
+    mini_batches: int = 1
     ppo_epochs: int = 1
     lr: float = 1e-6
+    lr_scheduler: str = "linear"
     weight_decay: float = 0.0
     warmup_ratio: float = 0.0
     max_grad_norm: float = 1.0
@@ -128,9 +139,11 @@ class TrainerConfig:
     rollout: str = "hf"
     vllm_gpu_memory_utilization: float = 0.3
     log_completions: bool = False
+    trl: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for key in ("steps", "prompts_per_step", "ppo_epochs", "max_completion_length", "save_steps"):
+        for key in ("steps", "prompts_per_step", "mini_batches", "ppo_epochs", "max_completion_length",
+                    "save_steps"):
             value = getattr(self, key)
             _check(value >= 1, f"trainer.{key}", f"must be >= 1, got {value}")
         _check(self.group_size >= 2, "trainer.group_size", f"must be >= 2 (advantages are group-relative), got {self.group_size}")
@@ -140,6 +153,9 @@ class TrainerConfig:
         _check(0 <= self.warmup_ratio < 1, "trainer.warmup_ratio", f"must be in [0, 1), got {self.warmup_ratio}")
         _check_choice(self.scale_rewards, "trainer.scale_rewards", SCALES)
         _check_choice(self.rollout, "trainer.rollout", ROLLOUTS)
+        from transformers.trainer_utils import SchedulerType
+
+        _check_choice(self.lr_scheduler, "trainer.lr_scheduler", tuple(s.value for s in SchedulerType))
 
     @property
     def generation_batch_size(self) -> int:
@@ -204,11 +220,13 @@ def register_configs() -> None:
 
 
 def check_batch(cfg: Any, world_size: int) -> None:
-    """One step's samples split evenly over micro-batches and processes (TRL's batch geometry)."""
-    per_step = cfg.trainer.prompts_per_step * cfg.trainer.group_size
-    if per_step % (cfg.model.micro_batch_size * world_size):
+    """A rollout's samples split evenly into mini-batches, micro-batches and processes (TRL's geometry)."""
+    t, mbs = cfg.trainer, cfg.model.micro_batch_size
+    per_step = t.prompts_per_step * t.group_size
+    if per_step % (t.mini_batches * mbs * world_size):
         raise ConfigError(f"trainer.prompts_per_step * trainer.group_size = {per_step} must be divisible by "
-                          f"model.micro_batch_size * world size = {cfg.model.micro_batch_size} * {world_size}")
+                          f"trainer.mini_batches * model.micro_batch_size * world size = "
+                          f"{t.mini_batches} * {mbs} * {world_size}")
 
 
 def validate(cfg: DictConfig) -> TrainConfig:

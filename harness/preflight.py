@@ -28,7 +28,10 @@ def preflight(cfg: TrainConfig, cache_dir: Path) -> list[dict[str, str]]:
     from harness.models import TINY_ARCHS, check_source
     from harness.tasks.datasets import task_rows
 
+    from harness.run import check_trl_passthrough
+
     check_batch(cfg, distributed.world_size())
+    check_trl_passthrough(cfg, distributed.world_size())
     if cfg.model.tiny:
         if cfg.model.tiny not in TINY_ARCHS:
             raise ConfigError(f"model.tiny={cfg.model.tiny}: must be one of {sorted(TINY_ARCHS)}")

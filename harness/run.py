@@ -7,6 +7,8 @@ newest checkpoint is its last step only finishes: ``final/``, the final evaluati
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import random
 import shutil
 from pathlib import Path
@@ -22,12 +24,14 @@ from harness import distributed, faults
 from harness.callbacks import EvalCallback, RewardProgressCallback, RunDirCallback
 from harness.checkpoints import resumable_checkpoint
 from harness.config import TrainConfig, check_batch
+from harness.errors import ConfigError
 from harness.engine import HarnessGRPOTrainer
 from harness.models import load_pretrained
 from harness.grading.trl import MathAccuracy, OneBoxFormat
 from harness.rundir import (CHECKPOINTS, FINAL, METRICS_FILE, MetricsLog, RunRecord, checkpoint_step,
                             discard_evals_after, publish_dir, read_metrics)
 from harness.tasks.datasets import rows_dataset
+from harness.wandb_log import mirror
 
 FINAL_STAGING = ".final.staging"
 
@@ -39,20 +43,45 @@ def seed_everything(seed: int) -> None:
 
 
 def grpo_args(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> GRPOConfig:
-    """TRL's ``GRPOConfig`` from ours: batch geometry, sampling, checkpoints, logging."""
+    """TRL's ``GRPOConfig``: ours (``grpo_kwargs``) plus the ``trainer.trl`` passthrough."""
+    check_trl_passthrough(cfg, world_size)
+    try:
+        return GRPOConfig(**grpo_kwargs(cfg, run_dir, world_size), **cfg.trainer.trl)
+    except (TypeError, ValueError) as err:  # a passthrough value GRPOConfig rejects
+        raise ConfigError(f"trainer.trl: {err}") from None
+
+
+def check_trl_passthrough(cfg: TrainConfig, world_size: int = 1) -> None:
+    """Every ``trainer.trl`` key is a ``GRPOConfig`` field the harness does not set itself."""
+    known = {f.name for f in dataclasses.fields(GRPOConfig)}
+    ours = grpo_kwargs(cfg, Path("."), world_size)
+    for key in cfg.trainer.trl:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ConfigError(f"trainer.trl.{key}: not a field of trl.GRPOConfig{hint}")
+        if key in ours:
+            raise ConfigError(f"trainer.trl.{key}: the harness sets it from its own config "
+                              "(trainer.*, model.*, method.*); set it there")
+
+
+def grpo_kwargs(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> dict[str, Any]:
+    """The ``GRPOConfig`` fields the harness sets: batch geometry, sampling, schedule, checkpoints."""
     t, m = cfg.trainer, cfg.model
     check_batch(cfg, world_size)
-    per_step = t.generation_batch_size
+    micro_steps = t.generation_batch_size // (m.micro_batch_size * world_size)  # per rollout
     cuda = torch.cuda.is_available()
-    return GRPOConfig(
+    return dict(
         output_dir=str(run_dir / CHECKPOINTS),
         max_steps=t.steps,
         learning_rate=t.lr,
+        lr_scheduler_type=t.lr_scheduler,
         weight_decay=t.weight_decay,
         warmup_steps=int(t.warmup_ratio * t.steps),
         max_grad_norm=t.max_grad_norm,
         per_device_train_batch_size=m.micro_batch_size,
-        gradient_accumulation_steps=per_step // (m.micro_batch_size * world_size),
+        steps_per_generation=micro_steps,
+        gradient_accumulation_steps=micro_steps // t.mini_batches,
         num_generations=t.group_size,
         num_iterations=t.ppo_epochs,
         max_completion_length=t.max_completion_length,
@@ -75,7 +104,7 @@ def grpo_args(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> GRPOConfi
         vllm_gpu_memory_utilization=t.vllm_gpu_memory_utilization,
         vllm_max_model_length=t.max_prompt_length + t.max_completion_length,
         log_completions=t.log_completions,
-        report_to=["wandb"] if cfg.logger.wandb.mode != "disabled" else "none",
+        report_to="none",  # W&B mirrors metrics.jsonl instead (harness.wandb_log): our keys, our config
         run_name=RunRecord(run_dir).data.get("name"),
         disable_tqdm=not cfg.logger.progress_bar,
         dataloader_num_workers=0,
@@ -138,7 +167,7 @@ class Evaluator:
         faults.point("eval")
         self.metrics.write(step, result.metrics)
         if self.wandb_run is not None:
-            log_to_wandb(result, step)
+            log_to_wandb(result, step, metrics=False)  # the row itself went through the metrics mirror
         return result.metrics
 
 
@@ -190,6 +219,8 @@ def execute(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord,
     seed_everything(cfg.trainer.seed)
     model, tokenizer = load_pretrained(source, cfg.model.dtype)
     wandb_run = init_wandb(cfg, raw, run_dir, record) if lead else None
+    if wandb_run is not None:
+        metrics.mirrors.append(mirror(wandb_run))
     trainer = build_trainer(cfg, model, tokenizer, args, rows)
     distributed.add_callbacks(trainer, run_dir)
     done = metrics.rows if lead else [r for r in read_metrics(run_dir / METRICS_FILE)[0] if r["step"] <= start]
@@ -225,6 +256,8 @@ def finish_from_checkpoint(cfg: TrainConfig, raw: DictConfig, run_dir: Path, rec
     tokenizer.save_pretrained(run_dir / FINAL_STAGING)
     publish_dir(run_dir / FINAL_STAGING, run_dir / FINAL)
     wandb_run = init_wandb(cfg, raw, run_dir, record)
+    if wandb_run is not None:
+        metrics.mirrors.append(mirror(wandb_run))
     evaluator = Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run)
     after = evaluator(model, step)
     _report(evaluator.stored(0) or {}, after)

@@ -134,6 +134,7 @@ class MetricsLog:
 
     def __init__(self, run_dir: Path, keep_upto: int | None = None) -> None:
         self.path = Path(run_dir) / METRICS_FILE
+        self.mirrors: list[Callable[[dict[str, Any]], None]] = []  # e.g. W&B: sees every row as written
         self.rows, torn = read_metrics(self.path)
         kept = [r for r in self.rows if keep_upto is None or r["step"] <= keep_upto]
         if torn or len(kept) != len(self.rows):
@@ -185,6 +186,8 @@ class MetricsLog:
         else:
             self.rows.append(row)
             self._append(row)
+        for mirror in self.mirrors:
+            mirror(row)
 
 
 def _clean(value: Any) -> Any:

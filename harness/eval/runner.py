@@ -234,20 +234,20 @@ def evaluate(model: Any, tokenizer: Any, benchmarks: dict[str, BenchmarkConfig] 
     return EvalResult(int(step), metrics, samples, records, summary, out, timing)
 
 
-def log_to_wandb(result: EvalResult, step: int) -> bool:
-    """Log ``result.metrics`` and a samples table to the active W&B run (False if none).
-
-    Logged with ``train/global_step`` (the step metric transformers' W&B callback
-    defines) rather than ``step=``, which W&B drops when it lags its own counter.
-    """
+def log_to_wandb(result: EvalResult, step: int, *, metrics: bool = True) -> bool:
+    """Log the metrics row (as metrics.jsonl has it: ``step`` and the ``eval/…`` keys) and a
+    samples table to the active W&B run (False if none). ``metrics=False``: the table only (a
+    training run's rows reach W&B through its metrics.jsonl mirror, ``harness.wandb_log``)."""
     import wandb
 
     if wandb.run is None:
         return False
-    payload: dict[str, Any] = dict(result.metrics)
+    from harness.wandb_log import STEP, use_step_axis
+
+    use_step_axis(wandb.run)
+    payload: dict[str, Any] = {STEP: int(step), **(result.metrics if metrics else {})}
     if result.samples:
         data = [[s[c] for c in SAMPLE_COLUMNS] for s in result.samples]
         payload["eval/samples"] = wandb.Table(columns=SAMPLE_COLUMNS, data=data)
-    payload["train/global_step"] = int(step)
     wandb.log(payload)
     return True

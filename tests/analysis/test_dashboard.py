@@ -41,7 +41,7 @@ def _curve(title: str, metric: str) -> dict:
     return {
         "viewType": "Run History Line Plot",
         "chartTitle": title,
-        "xAxis": "train/global_step",
+        "xAxis": "step",
         "metrics": [metric],
         "xAxisTitle": "step",
         **AGG,
@@ -133,12 +133,12 @@ def test_lambda_ablation_workspace() -> None:
         },
     ]
     assert sections["Training curves"] == [
-        _curve("training reward", "train/reward"),
-        _curve("training accuracy", "train/rewards/math_reward/mean"),
-        _curve("response length (tokens)", "train/completions/mean_length"),
+        _curve("training reward", "train/reward_mean"),  # the metrics.jsonl keys, mirrored to W&B
+        _curve("training accuracy", "train/accuracy"),
+        _curve("response length (tokens)", "train/response_length"),
         _curve("entropy", "train/entropy"),
-        _curve("KL", "train/method/kl"),
-        _curve("clipped fraction", "train/method/clip_frac"),
+        _curve("KL", "train/kl"),
+        _curve("clipped fraction", "train/clip_frac"),
     ]
     assert [p["metrics"] for p in sections["pass@k during training"]] == [
         ["eval/avg/pass@1"],

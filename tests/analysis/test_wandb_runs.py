@@ -31,24 +31,24 @@ class FakeRun:
 
 
 def _history(reward0: float, passes: list[float]) -> list[dict]:
-    """Two training steps as transformers logs TRL's keys, then an evaluation at step 2."""
+    """Two training rows as the metrics.jsonl mirror logs them, then an evaluation at step 2."""
     rows = [
         {
-            "train/global_step": step,
+            "step": step,
             "_step": step - 1,
-            "_runtime": 3.0 * step,
+            "_runtime": 3.0 * step + 0.5,  # W&B's own clock: not the run's time/wall
             "train/loss": 0.1,
-            "train/reward": reward0 + 0.1 * step,
-            "train/rewards/math_reward/mean": reward0 / 2,
-            "train/harness/tokens": 100 * step,
-            "train/harness/prompts": 4 * step,
-            "train/epoch": 0.1,
+            "train/reward_mean": reward0 + 0.1 * step,
+            "train/accuracy": reward0 / 2,
+            "train/tokens": 100 * step,
+            "train/prompts": 4 * step,
+            "time/wall": 3.0 * step,
         }
         for step in (1, 2)
     ]
     rows.append(
         {
-            "train/global_step": 2,
+            "step": 2,
             "_step": 2,
             "eval/arith_test/pass@1": passes[0],
             "eval/avg/pass@1": passes[0],
@@ -95,13 +95,12 @@ def test_runs_frame_keeps_the_harness_config_only(sweep: load.Sweep) -> None:
     ]
 
 
-def test_history_uses_run_dir_metric_names(sweep: load.Sweep) -> None:
+def test_history_rows_are_metrics_jsonl_rows(sweep: load.Sweep) -> None:
     assert sorted(sweep.steps.columns) == [
         "run",
         "step",
         "time/wall",
         "train/accuracy",
-        "train/epoch",
         "train/loss",
         "train/prompts",
         "train/reward_mean",
@@ -120,13 +119,6 @@ def test_history_uses_run_dir_metric_names(sweep: load.Sweep) -> None:
         "step",
     ]
     assert sweep.problems.empty
-
-
-def test_metric_names_translate_both_ways() -> None:
-    assert wandb_runs.run_dir_key("train/reward") == "train/reward_mean"
-    assert wandb_runs.wandb_key("train/accuracy") == "train/rewards/math_reward/mean"
-    assert wandb_runs.wandb_key("train/tokens") == "train/harness/tokens"
-    assert wandb_runs.wandb_key("eval/math500/pass@16") == "eval/math500/pass@16"
 
 
 def test_tables_and_plots_work_on_wandb_frames(sweep: load.Sweep) -> None:

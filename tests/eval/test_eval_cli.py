@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -14,37 +13,11 @@ import pandas as pd
 import pytest
 
 from harness.eval import pass_at_k
+from tests.wandb_files import wandb_history
 
 REPO = Path(__file__).resolve().parents[2]
 COLUMNS = ["step", "benchmark", "problem_id", "n", "c", "mean_length", "majority_correct", "completions", "rewards"]
 pytestmark = pytest.mark.slow
-
-
-def wandb_history(path: Path) -> dict[str, object]:
-    """Merged ``history`` rows of an offline ``run-*.wandb`` file.
-
-    The file is a LevelDB-style log (7-byte W&B header; 32 KiB blocks of records with a
-    crc32/length/type header) of ``wandb_internal_pb2.Record`` protobufs; offline runs
-    write no wandb-summary.json, and wandb ships no Python reader for it any more.
-    """
-    from wandb.proto import wandb_internal_pb2 as pb
-
-    data, pos, buf, out = path.read_bytes(), 7, b"", {}
-    while pos + 7 <= len(data):
-        left = 32768 - pos % 32768
-        _crc, length, kind = struct.unpack("<IHB", data[pos:pos + 7]) if left >= 7 else (0, 0, 0)
-        if left < 7 or (kind == 0 and length == 0):
-            pos += left
-            continue
-        buf += data[pos + 7:pos + 7 + length]
-        pos += 7 + length
-        if kind in (1, 4):  # FULL or LAST fragment
-            rec = pb.Record()
-            rec.ParseFromString(buf)
-            buf = b""
-            if rec.WhichOneof("record_type") == "history":
-                out.update({i.key or "/".join(i.nested_key): json.loads(i.value_json) for i in rec.history.item})
-    return out
 
 
 def run_eval(checkpoint: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -87,7 +60,7 @@ def test_cli_writes_records_summary_and_wandb_and_is_deterministic(tiny_checkpoi
     for key in ("eval/arith_test/pass@1", "eval/arith_hard/pass@4", "eval/avg/pass@2", "eval/avg/maj@n",
                 "eval/arith_test/avg@n"):
         assert logged[key] == pytest.approx(summary["metrics"][key]), key
-    assert logged["train/global_step"] == 7
+    assert logged["step"] == 7
     assert logged["eval/samples/_type"] == "table-file" and logged["eval/samples/nrows"] == 8
     table = json.loads(next(out.glob("wandb/offline-run-*/files/media/table/eval/samples_*.table.json")).read_text())
     assert table["columns"] == ["benchmark", "problem_id", "prompt", "completion", "reward"]

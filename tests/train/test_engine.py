@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,30 @@ def test_non_finite_loss_stops_with_a_clear_error(tmp_path: Path) -> None:
     trainer.current_gradient_accumulation_steps = 1
     with pytest.raises(FloatingPointError, match="non-finite loss"):
         trainer._compute_loss(trainer.model, batch)
+
+
+def test_mini_batches_scheduler_and_trl_passthrough_reach_grpo_config(tmp_path: Path) -> None:
+    """64 samples per rollout, micro-batches of 8, 4 mini-batches: 8 micro-steps a rollout, 2 per update."""
+    cfg = validate(compose_train("method=grpo", "trainer.prompts_per_step=8", "trainer.group_size=8",
+                                 "model.micro_batch_size=8", "trainer.mini_batches=4", "trainer.ppo_epochs=2",
+                                 "trainer.lr_scheduler=constant", "+trainer.trl.mask_truncated_completions=true",
+                                 "+trainer.trl.top_k=5"))
+    args = grpo_args(cfg, tmp_path)
+    assert (args.steps_per_generation, args.gradient_accumulation_steps, args.num_iterations) == (8, 2, 2)
+    assert args.generation_batch_size == 64 and args.lr_scheduler_type == "constant"
+    assert args.mask_truncated_completions is True and args.top_k == 5
+    assert args.report_to == []  # W&B mirrors metrics.jsonl itself (harness.wandb_log)
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("+trainer.trl.mask_truncated_completion=true",
+     "trainer.trl.mask_truncated_completion: not a field of trl.GRPOConfig; did you mean mask_truncated_completions"),
+    ("+trainer.trl.learning_rate=0.1", "trainer.trl.learning_rate: the harness sets it from its own config"),
+    ("trainer.mini_batches=3", "must be divisible by trainer.mini_batches * model.micro_batch_size"),
+    ("trainer.lr_scheduler=triangle", "trainer.lr_scheduler: must be one of linear, cosine"),
+])
+def test_trainer_config_errors_name_the_key(override: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        cfg = validate(compose_train("method=grpo", "trainer.prompts_per_step=4", "trainer.group_size=4",
+                                     "model.micro_batch_size=4", override))
+        grpo_args(cfg, tmp_path)

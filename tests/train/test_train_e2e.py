@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.train.runs import REPO, read_metrics, run_train, train_cmd, train_rows
+from tests.wandb_files import history_rows, wandb_config
 
 from tests.conftest import METHODS
 pytestmark = pytest.mark.slow  # real tiny training runs through the CLI
@@ -37,6 +38,20 @@ def test_every_method_trains_end_to_end(method: str, method_runs: dict[str, Path
     assert [r["step"] for r in evals] == [0, 2]
     assert (run_dir / "eval" / "step-2" / "records.parquet").exists()
     assert (run_dir / "final" / "config.json").exists()
+
+
+def test_wandb_mirrors_metrics_jsonl_and_holds_our_config_only(method_runs: dict[str, Path]) -> None:
+    """W&B gets exactly the metrics.jsonl rows (same keys, same step) and the harness config, no TRL keys."""
+    run_dir = method_runs["strace"]
+    (wandb_file,) = run_dir.glob("wandb/offline-run-*/run-*.wandb")
+    logged = [{k: v for k, v in row.items() if not k.startswith("_") and not k.startswith("eval/samples")}
+              for row in history_rows(wandb_file)]
+    logged = [row for row in logged if set(row) != {"step"}]  # a samples-table row's step
+    assert logged == read_metrics(run_dir)
+    config = wandb_config(wandb_file)
+    assert {"method", "model", "task", "trainer", "eval"} <= set(config)
+    assert not {"loss_type", "top_entropy_quantile", "importance_sampling_level", "learning_rate"} & set(config)
+    assert config["method"]["entropy_quantile"] == 0.2
 
 
 def test_killed_run_resumes_without_duplicated_or_missing_steps(tmp_path: Path, warm_cache: Path) -> None:
@@ -77,3 +92,20 @@ def test_finished_run_is_skipped(tmp_path: Path, warm_cache: Path) -> None:
     again = run_train(run_dir, warm_cache, "trainer.steps=1")
     assert "already finished" in again.stdout
     assert (run_dir / "metrics.jsonl").read_text() == before
+
+
+def test_mini_batches_make_the_clipped_ratio_engage(tmp_path: Path, warm_cache: Path,
+                                                    method_runs: dict[str, Path]) -> None:
+    """One update per rollout: ratio 1, nothing clipped. Two mini-batches: the second update's
+    ratios have moved, so clipping engages (the papers' protocol, trainer=paper)."""
+    assert all(r["train/clip_frac"] == 0 for r in train_rows(method_runs["grpo"]))
+    run_dir = tmp_path / "mini"
+    learns = ["model.warm_start.steps=50", "model.warm_start.batch_size=16", "model.warm_start.lr=0.01",
+              "trainer.max_completion_length=40", "eval.max_new_tokens=40",
+              "trainer.format_reward_weight=0.5"]  # rewards that vary within a group: non-zero updates
+    run_train(run_dir, warm_cache, "method=grpo", "trainer.steps=4", "trainer.mini_batches=2", "trainer.lr=3e-3",
+              "method.clip_low=0.05", "method.clip_high=0.05", *learns)
+    rows = train_rows(run_dir)
+    assert [r["step"] for r in rows] == [1, 2, 3, 4]
+    assert [r["train/prompts"] for r in rows] == [4, 4, 8, 8]  # 2 rollouts of 4 prompts, 2 updates each
+    assert max(r["train/clip_frac"] for r in rows) > 0
