@@ -25,6 +25,7 @@ SCALES = ("group", "batch", "none")
 TASK_SOURCES = ("arith", "jsonl", "parquet", "hub")
 WANDB_MODES = ("offline", "online", "disabled")
 RESUME_MODES = ("auto", "never", "must")
+DISTRIBUTED_STRATEGIES = ("auto", "ddp", "zero3")
 
 
 @dataclass
@@ -163,6 +164,22 @@ class TrainerConfig:
 
 
 @dataclass
+class DistributedConfig:
+    """How several processes share the model (``conf/distributed/``); one process ignores it.
+
+    ``auto``: ``ddp`` for models whose resources ask for at most one GPU per node, ``zero3``
+    otherwise (the arguments of ``conf/distributed/<that>.yaml``). ``trainer_args`` go to TRL's
+    ``GRPOConfig`` (transformers ``TrainingArguments``: ``ddp_*``, ``deepspeed``, ``fsdp`` …).
+    """
+
+    strategy: str = "auto"
+    trainer_args: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_choice(self.strategy, "distributed.strategy", DISTRIBUTED_STRATEGIES)
+
+
+@dataclass
 class WandbConfig:
     mode: str = "offline"
     project: str = "rlvr-credit-assignment"
@@ -189,6 +206,7 @@ class TrainConfig:
     task: TaskConfig = field(default_factory=TaskConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     benchmark: dict[str, BenchmarkConfig] = field(default_factory=dict)
     cache_dir: str = ".cache/harness"
@@ -215,7 +233,8 @@ def register_configs() -> None:
     cs.store(name="train_schema", node=TrainConfig)
     for name, method in METHODS.items():  # `method=<name>`; conf/method/ holds only presets
         cs.store(group="method", name=name, node=method.config)
-    for group, schema in (("model", ModelConfig), ("task", TaskConfig), ("trainer", TrainerConfig), ("logger", LoggerConfig)):
+    for group, schema in (("model", ModelConfig), ("task", TaskConfig), ("trainer", TrainerConfig),
+                          ("logger", LoggerConfig), ("distributed", DistributedConfig)):
         cs.store(group=group, name=f"{group}_schema", node=schema)
 
 

@@ -3,9 +3,9 @@
 A job with several tasks (SLURM ``--ntasks-per-node``, submitit_local's ``tasks_per_node``) runs
 ``harness.train`` once per task. :func:`init` exports torch.distributed's ``env://`` variables from
 submitit's job environment (torchrun sets them itself); TRL's accelerator then joins the process group
-(nccl on GPU, gloo on CPU) and shards or replicates the model as ``conf/distributed/<strategy>.yaml``
-says: ``ddp`` for models that fit one device, DeepSpeed ``zero3`` for models sized for several GPUs
-(``HARNESS_DISTRIBUTED=ddp|zero3`` overrides). Every rank derives the same run dir from its overrides;
+(nccl on GPU, gloo on CPU) and shards or replicates the model as the ``distributed`` config group says
+(``conf/distributed/``): ``ddp`` for models that fit one device, DeepSpeed ``zero3`` for models sized
+for several GPUs (``distributed=auto``, the default, picks by the model's resources). Every rank derives the same run dir from its overrides;
 rank 0 alone writes the run dir's records and evaluates, while the others wait.
 """
 
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
-import yaml
+from omegaconf import OmegaConf
 from transformers import TrainerCallback
 
 T = TypeVar("T")
@@ -46,20 +46,22 @@ def is_main() -> bool:
 
 
 def strategy(cfg: Any) -> str:
-    """``ddp`` for models that fit one device (their resources ask for <= 1 GPU), ``zero3`` otherwise."""
-    return os.environ.get("HARNESS_DISTRIBUTED") or ("ddp" if cfg.model.resources.gpus_per_node <= 1 else "zero3")
+    """``distributed.strategy``; ``auto``: ``ddp`` for models that fit one device (their resources
+    ask for <= 1 GPU per node), ``zero3`` otherwise."""
+    if cfg.distributed.strategy != "auto":
+        return cfg.distributed.strategy
+    return "ddp" if cfg.model.resources.gpus_per_node <= 1 else "zero3"
 
 
 def trainer_kwargs(cfg: Any, world: int) -> dict[str, Any]:
-    """TrainingArguments of the strategy (conf/distributed/<name>.yaml); none for a single process."""
+    """TrainingArguments of the strategy; none for a single process. ``auto`` takes the arguments
+    of the option it resolves to (``conf/distributed/<ddp|zero3>.yaml``)."""
     if world == 1:
         return {}
-    name = strategy(cfg)
-    path = STRATEGIES / f"{name}.yaml"
-    if not path.exists():
-        known = sorted(p.stem for p in STRATEGIES.glob("*.yaml"))
-        raise ValueError(f"HARNESS_DISTRIBUTED: unknown strategy {name!r}; one of {known}")
-    return yaml.safe_load(path.read_text())
+    if cfg.distributed.strategy != "auto":
+        return dict(cfg.distributed.trainer_args)
+    option = OmegaConf.load(STRATEGIES / f"{strategy(cfg)}.yaml")
+    return OmegaConf.to_container(option.trainer_args, resolve=True)
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from harness.errors import RunDirError
 from harness.rundir import CONFIG_FILE, RunRecord, checkpoint_dirs, has_state
 
-BOOKKEEPING = ("logger", "resume", "cache_dir", "run_name", "eval.progress", "eval.wandb", "eval.out_dir",
+BOOKKEEPING = ("logger", "resume", "cache_dir", "run_name", "distributed", "eval.progress", "eval.wandb", "eval.out_dir",
                "trainer.save_total_limit", "trainer.log_completions")
 MAX_DIFF = 20
 

@@ -80,8 +80,6 @@ def register_configs() -> None:
                                     replace=True)
 
 
-register_configs()
-
 
 @dataclass
 class Job:

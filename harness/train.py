@@ -23,14 +23,12 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from harness import distributed, faults, launch  # noqa: F401  (launch: the hydra/launcher schemas)
+from harness import distributed, faults
 from harness.config import TrainConfig, register_configs, validate
 from harness.errors import one_line_errors
 from harness.identity import config_hash, decide, semantic_config
 from harness.locks import exclusive
 from harness.rundir import CONFIG_FILE, LOCK_FILE, MetricsLog, RunRecord, atomic_write
-
-register_configs()
 
 
 def run_name(cfg: TrainConfig) -> str:
@@ -97,11 +95,20 @@ def _sweep_group() -> str:
     return Path(hc.sweep.dir).name if hc.mode.name == "MULTIRUN" else ""
 
 
-@hydra.main(config_path="../conf", config_name="train", version_base="1.3")
-def cli(cfg: DictConfig) -> None:
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")  # absolute: console scripts run from anywhere
+
+
+@hydra.main(config_path=CONF_DIR, config_name="train", version_base="1.3")
+def _hydra_main(cfg: DictConfig) -> None:
     one_line_errors(main, cfg, multirun=HydraConfig.get().mode.name == "MULTIRUN")
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """``harness-train`` / ``python -m harness.train``: register the schemas, then hand over to Hydra."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    register_configs()
+    _hydra_main()
+
+
+if __name__ == "__main__":
     sys.exit(cli())

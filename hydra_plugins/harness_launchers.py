@@ -1,9 +1,13 @@
 """The harness's Hydra launchers (logic: harness/launch.py; configs: conf/hydra/launcher/).
 
-Hydra instantiates launchers only from the ``hydra_plugins`` namespace package, so they are named here.
+Hydra instantiates launchers only from the ``hydra_plugins`` namespace package, and imports this
+module itself when it discovers its plugins (before composing any config): the place where a
+plugin registers its config schemas.
 """
 
 from harness import launch
+
+launch.register_configs()
 
 
 class SlurmLauncher(launch.SlurmLauncher):

@@ -12,8 +12,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 
 
-import pytest  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from harness.config import register_configs  # noqa: E402
+
+register_configs()  # what the entry points (harness.train.cli, harness.eval cli) do before composing
 
 METHODS = ["grpo", "grpo_lambda", "gspo", "ptrace", "strace"]
 

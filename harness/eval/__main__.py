@@ -28,12 +28,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from harness.errors import ConfigError, one_line_errors
 from harness.eval.benchmarks import load_benchmarks
-from harness.eval.config import EvaluateConfig, register_configs
+from harness.config import register_configs
+from harness.eval.config import EvaluateConfig
 from harness.eval.runner import EvalResult, evaluate, log_to_wandb, record_metrics
 from harness.rundir import (CHECKPOINTS, EVAL_DIR, FINAL, LOCK_FILE, STANDALONE, RunRecord, atomic_write,
                             checkpoint_dirs, is_training_run)
-
-register_configs()
 
 
 def validate(cfg: DictConfig) -> EvaluateConfig:
@@ -193,11 +192,18 @@ def main(cfg: DictConfig) -> EvalResult:
     return result
 
 
-@hydra.main(config_path="../../conf", config_name="evaluate", version_base="1.3")
-def cli(cfg: DictConfig) -> None:
+@hydra.main(config_path=str(Path(__file__).resolve().parents[2] / "conf"), config_name="evaluate",
+             version_base="1.3")
+def _hydra_main(cfg: DictConfig) -> None:
     one_line_errors(main, cfg)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """``harness-eval`` / ``python -m harness.eval``: register the schemas, then hand over to Hydra."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    register_configs()
+    _hydra_main()
+
+
+if __name__ == "__main__":
     sys.exit(cli())

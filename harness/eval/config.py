@@ -136,7 +136,7 @@ class EvaluateConfig:
 
 
 def register_configs() -> None:
-    """Put the schemas in Hydra's ConfigStore (idempotent; also run on import)."""
+    """Put the schemas in Hydra's ConfigStore (idempotent)."""
     cs = ConfigStore.instance()
     cs.store(group="eval", name="eval_schema", node=EvalConfig)
     cs.store(name="evaluate_schema", node=EvaluateConfig)
@@ -189,5 +189,3 @@ def benchmarks_from(cfg: Any) -> dict[str, BenchmarkConfig]:
         out[bench.name] = bench
     return out
 
-
-register_configs()
