@@ -217,6 +217,52 @@ def executor(cluster: str, params: dict[str, Any]) -> Any:
     return ex
 
 
+class Progress:
+    """One console line per job as it is submitted, starts and ends (with its log file), so a sweep
+    that runs for hours is not silent. Jobs are polled every ``every`` seconds."""
+
+    def __init__(self, jobs: list[Job], every: float) -> None:
+        self.jobs = {j.idx: j for j in jobs}
+        self.every = every
+        self.seen: dict[int, str] = {}
+        self.started: dict[int, float] = {}
+
+    def submitted(self, idx: int, sj: Any) -> None:
+        job = self.jobs[idx]
+        print(f"[harness] job #{idx} submitted as {sj.job_id}: {' '.join(filter_overrides(job.overrides))}\n"
+              f"          log: {sj.paths.stdout}", flush=True)
+
+    def poll(self, running: dict[int, Any]) -> None:
+        """Print the jobs whose state changed since the last poll."""
+        for idx, sj in running.items():
+            state = "DONE" if sj.done() else sj.state
+            if self.seen.get(idx) == state:
+                continue
+            self.seen[idx] = state
+            if state == "RUNNING":
+                self.started[idx] = time.time()
+                print(f"[harness] job #{idx} running ({self.jobs[idx].run_dir})", flush=True)
+            elif state == "DONE":
+                print(f"[harness] job #{idx} {self._outcome(sj, idx)}", flush=True)
+
+    def _outcome(self, sj: Any, idx: int) -> str:
+        took = f" in {(time.time() - self.started[idx]) / 60:.1f} min" if idx in self.started else ""
+        try:
+            value = sj.results()[0].return_value  # raises the job's own error if it failed
+        except Exception as err:  # the job's error, or submitit's (killed, timed out)
+            first = str(err).splitlines()[0] if str(err) else ""
+            return f"FAILED{took}: {type(err).__name__}: {first}\n          log: {sj.paths.stdout}"
+        pass1 = value.get("eval/avg/pass@1") if isinstance(value, dict) else None
+        return f"finished{took}" + (f": held-out pass@1 {pass1:.3f}" if pass1 is not None else "")
+
+    def wait(self, running: dict[int, Any], until: Any) -> None:
+        """Poll ``running`` until ``until()`` holds."""
+        self.poll(running)
+        while not until():
+            time.sleep(self.every)
+            self.poll(running)
+
+
 class _Planned:
     """Validate and plan the whole sweep, skip finished runs, then submit the rest (``submit``)."""
 
@@ -231,7 +277,12 @@ class _Planned:
         if self.dry_run or not todo:
             return [skipped(j) for j in jobs]
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
-        running = self.submit(todo)
+        progress = Progress(todo, self.POLL_S)
+        running = self.submit(todo, progress)
+        progress.wait(running, lambda: all(sj.done() for sj in running.values()))
+        for folder in {Path(str(j.params["submitit_folder"])) for j in todo}:  # made with "%j" unexpanded;
+            if "%j" in folder.name and folder.is_dir() and not any(folder.iterdir()):  # jobs log in <id>/
+                folder.rmdir()
         return [running[j.idx].results()[0] if j.idx in running else skipped(j) for j in jobs]
 
     def _call(self, job: Job) -> tuple:
@@ -242,30 +293,36 @@ class _Planned:
 class SlurmLauncher(_Planned, submitit_launcher.SlurmLauncher):
     """SLURM: one job array per distinct resource request, at most ``array_parallelism`` running each."""
 
-    def submit(self, jobs: list[Job]) -> dict[int, Any]:
+    POLL_S = 60.0  # squeue through submitit's watcher: gentle on the scheduler
+
+    def submit(self, jobs: list[Job], progress: Progress) -> dict[int, Any]:
         groups: dict[str, list[Job]] = {}
         for job in jobs:
             groups.setdefault(json.dumps(job.params, sort_keys=True), []).append(job)
         running = {}
         for group in groups.values():
             submitted = executor("slurm", group[0].params).map_array(self, *zip(*map(self._call, group)))
-            running.update({job.idx: sj for job, sj in zip(group, submitted)})
+            for job, sj in zip(group, submitted):
+                running[job.idx] = sj
+                progress.submitted(job.idx, sj)
         return running
 
 
 class LocalLauncher(_Planned, submitit_launcher.LocalLauncher):
     """This machine: at most ``array_parallelism`` jobs at a time, each in its own processes."""
 
-    def submit(self, jobs: list[Job]) -> dict[int, Any]:
+    POLL_S = 2.0
+
+    def submit(self, jobs: list[Job], progress: Progress) -> dict[int, Any]:
         cap = self.params["array_parallelism"]
         running: dict[int, Any] = {}
         for job in jobs:
-            while sum(not sj.done() for sj in running.values()) >= cap:
-                time.sleep(1)
+            progress.wait(running, lambda: sum(not sj.done() for sj in running.values()) < cap)
             params = {k: v for k, v in job.params.items() if k not in ("array_parallelism", "cpus_per_task", "mem_gb")}
             threads = job.params["cpus_per_task"] or max(1, (os.cpu_count() or 1) // (cap * params["tasks_per_node"]))
             with _environ(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)):  # the job inherits them
                 running[job.idx] = executor("local", params).submit(self, *self._call(job))
+            progress.submitted(job.idx, running[job.idx])
         return running
 
 

@@ -28,26 +28,24 @@ from harness.config import TrainConfig, register_configs, validate
 from harness.errors import one_line_errors
 from harness.identity import config_hash, decide, semantic_config
 from harness.locks import exclusive
+from harness.methods import knobs
 from harness.rundir import CONFIG_FILE, LOCK_FILE, MetricsLog, RunRecord, atomic_write
 
 
 def run_name(cfg: TrainConfig) -> str:
-    """``strace-lam0.99-q0.2-tiny-s0``: method, its trace knobs, model, seed."""
+    """``strace-lam0.99-q0.2-tiny-s0``: method, its knobs marked ``in_name``, model, seed."""
     if cfg.run_name:
         return cfg.run_name
     parts = [cfg.method.name]
-    for attr, tag in (("lam", "lam"), ("entropy_quantile", "q")):
-        if hasattr(cfg.method, attr):
-            parts.append(f"{tag}{getattr(cfg.method, attr)}")
+    parts += [f"{tag}{getattr(cfg.method, f.name)}" for f, tag in knobs(cfg.method) if f.metadata["in_name"]]
     return "-".join(parts + [cfg.model.name, f"s{cfg.trainer.seed}"])
 
 
 def run_tags(cfg: TrainConfig) -> list[str]:
+    """W&B tags: method, model, seed, task, and every knob of the method (``harness.methods.knob``)."""
     tags = [f"method:{cfg.method.name}", f"model:{cfg.model.name}", f"seed:{cfg.trainer.seed}",
             f"task:{cfg.task.name}"]
-    for attr, tag in (("lam", "lam"), ("style", "style"), ("placement", "placement"), ("entropy_quantile", "q")):
-        if hasattr(cfg.method, attr):
-            tags.append(f"{tag}:{getattr(cfg.method, attr)}")
+    tags += [f"{tag}:{getattr(cfg.method, f.name)}" for f, tag in knobs(cfg.method)]
     return tags + list(cfg.logger.wandb.tags)
 
 
@@ -99,8 +97,9 @@ CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")  # absolute: consol
 
 
 @hydra.main(config_path=CONF_DIR, config_name="train", version_base="1.3")
-def _hydra_main(cfg: DictConfig) -> None:
-    one_line_errors(main, cfg, multirun=HydraConfig.get().mode.name == "MULTIRUN")
+def _hydra_main(cfg: DictConfig) -> dict[str, float] | None:
+    """The task function (a sweep job's return value: the final evaluation, shown by the launcher)."""
+    return one_line_errors(main, cfg, multirun=HydraConfig.get().mode.name == "MULTIRUN")
 
 
 def cli() -> None:

@@ -20,7 +20,9 @@ from harness.config import register_configs  # noqa: E402
 
 register_configs()  # what the entry points (harness.train.cli, harness.eval cli) do before composing
 
-METHODS = ["grpo", "grpo_lambda", "gspo", "ptrace", "strace"]
+from harness.methods import METHODS as REGISTERED  # noqa: E402
+
+METHODS = sorted(REGISTERED)
 
 
 @pytest.fixture(scope="session")

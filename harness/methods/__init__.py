@@ -1,11 +1,15 @@
 """Credit-assignment policy losses for RLVR: GRPO, GRPO-λ, GSPO, P-trace, S-trace.
 
-Pure torch; usable from any trainer. A method is one module (its config
-dataclass beside its trace function); importing it registers it. See docs/methods.md.
+Pure torch; usable from any trainer. A method is one module of this package (its config
+dataclass beside its trace function, registered by ``@register_method``); every module
+here is imported below, so a new method is one new file. See docs/methods.md.
 """
 
+import importlib
+import pkgutil
+
 from harness.methods.advantages import compute_advantages
-from harness.methods.base import MethodConfig, TraceConfig
+from harness.methods.base import MethodConfig, TraceConfig, knob, knobs
 from harness.methods.grpo import GRPOLossConfig
 from harness.methods.grpo_lambda import GRPOLambdaLossConfig
 from harness.methods.gspo import GSPOLossConfig
@@ -37,6 +41,13 @@ __all__ = [
     "compute_advantages",
     "get_method",
     "get_method_config",
+    "knob",
+    "knobs",
     "policy_loss",
     "register_method",
 ]
+
+_MACHINERY = {"advantages", "base", "eligibility", "loss", "registry", "surrogate", "trace"}
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name not in _MACHINERY:
+        importlib.import_module(f"{__name__}.{_module.name}")  # registers its method

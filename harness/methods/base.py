@@ -10,11 +10,22 @@ means "no advantage clamp"; ``dual_clip = None`` means "no dual clip".
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
-from typing import Optional, Union, get_args, get_origin, get_type_hints
+from dataclasses import Field, dataclass, field, fields
+from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
 
 from harness.methods.surrogate import LOSS_AGGS
 from harness.validation import check, check_choice, check_range
+
+
+def knob(default: Any, tag: str, *, in_name: bool = False) -> Any:
+    """A field that identifies a run: it becomes a W&B tag ``<tag>:<value>`` and, with ``in_name``,
+    part of the run's name (``strace-lam0.99-q0.2-tiny-s0``)."""
+    return field(default=default, metadata={"tag": tag, "in_name": in_name})
+
+
+def knobs(cfg: MethodConfig) -> list[tuple[Field[Any], str]]:
+    """The ``knob`` fields of a method config, with their tags, in field order."""
+    return [(f, f.metadata["tag"]) for f in fields(cfg) if "tag" in f.metadata]
 
 
 @dataclass
@@ -73,9 +84,9 @@ class MethodConfig:
 class TraceConfig(MethodConfig):
     """A traced method: kernel `style` with decay a = gamma·lam, optionally row-normalised."""
 
-    lam: float = 0.99
+    lam: float = knob(0.99, "lam", in_name=True)
     gamma: float = 1.0
-    style: str = "recent"
+    style: str = knob("recent", "style")
     normalize: bool = True
 
     @property

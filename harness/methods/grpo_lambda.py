@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from harness.methods.base import TraceConfig
+from harness.methods.base import TraceConfig, knob
 from harness.methods.registry import TokenBatch, Traced, register_method
 from harness.methods.trace import RELEASED_STYLES, column_sums, prefix_trace, released_weights, trace
 from harness.validation import check, check_choice
@@ -44,9 +44,9 @@ class GRPOLambdaLossConfig(TraceConfig):
     """
 
     name: str = "grpo_lambda"
-    form: str = "released"
-    style: str = "both"
-    placement: str = "ratio"
+    form: str = knob("released", "form")
+    style: str = knob("both", "style")
+    placement: str = knob("ratio", "placement")
     trace_length: str = "max"
     normalize: bool = False
     weight_norm: bool = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.methods.base import knob
 from harness.methods.eligibility import ENTROPY_SCOPES, high_entropy_mask
 from harness.methods.ptrace import PTraceLossConfig
 from harness.methods.registry import TokenBatch, Traced, register_method
@@ -24,9 +25,9 @@ class STraceLossConfig(PTraceLossConfig):
     """
 
     name: str = "strace"
-    entropy_quantile: float = 0.2
+    entropy_quantile: float = knob(0.2, "q", in_name=True)
     entropy_scope: str = "batch"
-    loss_mask: bool = False
+    loss_mask: bool = knob(False, "loss_mask")
     mask_norm: str = "all"
 
     def validate(self) -> None:

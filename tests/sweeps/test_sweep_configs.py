@@ -49,7 +49,7 @@ def test_each_job_is_sized_by_its_own_model(tmp_path: Path, capsys: pytest.Captu
 @pytest.mark.parametrize("sweep, overrides, message", [
     ("lambda_ablation", ["method.lam=0.5,1.5"], "method.lam=1.5 method.style=recent model=qwen2.5-math-1.5b): "
                                                  "method.lam: must be in [0.0, 1.0], got 1.5"),
-    ("toy_main", ["hydra.launcher.tasks_per_node=3"], "must be divisible by model.micro_batch_size * world size"),
+    ("toy_main", ["hydra.launcher.tasks_per_node=3"], "must be divisible by trainer.mini_batches * model.micro_batch_size * world size"),
 ], ids=["out-of-range", "batch-vs-world-size"])
 def test_a_bad_value_fails_the_whole_sweep_before_anything_is_submitted(
         sweep: str, overrides: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

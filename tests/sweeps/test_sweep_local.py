@@ -4,6 +4,7 @@ processes (DDP over gloo, torch.distributed from submitit's environment: the SLU
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,12 @@ def test_local_sweep_runs_every_job_and_a_relaunch_skips_them(tmp_path: Path, sw
     sweep_dir = tmp_path / "multirun" / "tiny_pair"
     write_tiny_sweep(tmp_path / "sweeps", "tiny_pair", sweep_dir, sweep_cache, {"method": "grpo,gspo"},
                      *LEARNING, "trainer.steps=1")
-    run_sweep(tmp_path / "sweeps", "tiny_pair", sweep_dir, "hydra.launcher.cpus_per_task=1")  # 1 core of 2
+    first = run_sweep(tmp_path / "sweeps", "tiny_pair", sweep_dir, "hydra.launcher.cpus_per_task=1")  # 1 core of 2
+    for idx, method in enumerate(["grpo", "gspo"]):  # one console line per job: submitted (with its log), done
+        job_id = re.search(rf"job #{idx} submitted as (\d+): method={method}\n\s+log: (\S+)", first.stdout)
+        assert job_id and Path(job_id.group(2)) == sweep_dir / ".submitit" / job_id[1] / f"{job_id[1]}_0_log.out"
+        assert re.search(rf"job #{idx} finished in [\d.]+ min: held-out pass@1 \d\.\d{{3}}", first.stdout)
+    assert not (sweep_dir / ".submitit" / "%j").exists()  # no stray unexpanded folder
     records = _records(sweep_dir)
     assert set(records) == {"method-grpo", "method-gspo"}  # run dirs named by the job's overrides
     for name, record in records.items():
