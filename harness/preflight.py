@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from harness import distributed
-from harness.config import TrainConfig, check_batch
+from harness.config import TrainConfig, accumulation_steps
 from harness.errors import ConfigError, RunDirError
 
 
@@ -28,7 +28,7 @@ def preflight(cfg: TrainConfig, cache_dir: Path) -> list[dict[str, str]]:
     from harness.models import TINY_ARCHS, check_source
     from harness.tasks.datasets import task_rows
 
-    check_batch(cfg, distributed.world_size())
+    accumulation_steps(cfg, distributed.world_size())  # raises unless the batch splits evenly
     if cfg.model.tiny:
         if cfg.model.tiny not in TINY_ARCHS:
             raise ConfigError(f"model.tiny={cfg.model.tiny}: must be one of {sorted(TINY_ARCHS)}")

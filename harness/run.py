@@ -21,7 +21,7 @@ from trl import GRPOConfig
 from harness import distributed, faults
 from harness.callbacks import EvalCallback, RewardProgressCallback, RunDirCallback
 from harness.checkpoints import resumable_checkpoint
-from harness.config import TrainConfig, check_batch
+from harness.config import TrainConfig, accumulation_steps
 from harness.engine import HarnessGRPOTrainer
 from harness.models import load_pretrained
 from harness.grading.trl import MathAccuracy, OneBoxFormat
@@ -41,8 +41,6 @@ def seed_everything(seed: int) -> None:
 def grpo_args(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> GRPOConfig:
     """TRL's ``GRPOConfig`` from ours: batch geometry, sampling, checkpoints, logging."""
     t, m = cfg.trainer, cfg.model
-    check_batch(cfg, world_size)
-    per_step = t.generation_batch_size
     cuda = torch.cuda.is_available()
     return GRPOConfig(
         output_dir=str(run_dir / CHECKPOINTS),
@@ -52,7 +50,7 @@ def grpo_args(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> GRPOConfi
         warmup_steps=int(t.warmup_ratio * t.steps),
         max_grad_norm=t.max_grad_norm,
         per_device_train_batch_size=m.micro_batch_size,
-        gradient_accumulation_steps=per_step // (m.micro_batch_size * world_size),
+        gradient_accumulation_steps=accumulation_steps(cfg, world_size),
         num_generations=t.group_size,
         num_iterations=t.ppo_epochs,
         max_completion_length=t.max_completion_length,
