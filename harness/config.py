@@ -3,7 +3,8 @@
 Every group of ``conf/`` is backed by a dataclass registered in Hydra's
 ConfigStore, so a typo in a key fails at composition and an out-of-range value
 fails in ``__post_init__`` when :func:`validate` builds the objects: both before
-any model is built. Method schemas come from ``harness.methods``.
+any model is built. Method schemas come from ``harness.methods``; ``task`` is a
+``harness.data`` problem source, like every ``benchmark.<name>``.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from harness.data.source import ProblemSource
 from harness.errors import ConfigError
 from harness.eval.config import BenchmarkConfig, EvalConfig
 from harness.eval.config import register_configs as register_eval_configs
+from harness.methods.advantages import SCALES
 from harness.validation import check as _check
 from harness.validation import check_choice as _check_choice
 
 ROLLOUTS = ("hf", "vllm")
-SCALES = ("group", "batch", "none")
-TASK_SOURCES = ("arith", "jsonl", "parquet", "hub")
 WANDB_MODES = ("offline", "online", "disabled")
 RESUME_MODES = ("auto", "never", "must")
 DISTRIBUTED_STRATEGIES = ("auto", "ddp", "zero3")
@@ -70,7 +71,8 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         _check_choice(self.dtype, "model.dtype", ("float32", "bfloat16", "float16"))
-        _check(self.micro_batch_size >= 1, "model.micro_batch_size", f"must be >= 1, got {self.micro_batch_size}")
+        _check(self.micro_batch_size >= 1, "model.micro_batch_size",
+               f"must be >= 1, got {self.micro_batch_size}")
 
     @property
     def source(self) -> str:
@@ -79,29 +81,20 @@ class ModelConfig:
 
 
 @dataclass
-class TaskConfig:
-    """Training problems: the built-in arithmetic task, or a real math dataset."""
+class TaskConfig(ProblemSource):
+    """Training problems (``harness.data``): the arithmetic task's train split, or a real math dataset.
+
+    The warm start trains on the arithmetic task's ``warm`` split with this task's ``n_operations``
+    and ``max_operand``.
+    """
 
     name: str = "arith"
-    source: str = "arith"
-    path: str = ""
-    subset: str = ""
     split: str = "train"
-    problem_key: str = "problem"
-    answer_key: str = "answer"
-    id_key: str = ""
-    limit: int = 0
-    steps: int = 2
-    max_operand: int = 12
-    n_train: int = 6000
-    seed: int = 0
+    n_problems: int = 6000
 
-    def __post_init__(self) -> None:
-        _check_choice(self.source, "task.source", TASK_SOURCES)
-        _check(self.source == "arith" or bool(self.path), "task.path", f"required for source {self.source!r}")
-        _check(self.steps >= 1, "task.steps", f"must be >= 1, got {self.steps}")
-        _check(self.max_operand >= 1, "task.max_operand", f"must be >= 1, got {self.max_operand}")
-        _check(self.limit >= 0, "task.limit", f"must be >= 0, got {self.limit}")
+    @property
+    def key(self) -> str:
+        return "task"
 
 
 @dataclass
@@ -147,11 +140,13 @@ class TrainerConfig:
                     "save_steps"):
             value = getattr(self, key)
             _check(value >= 1, f"trainer.{key}", f"must be >= 1, got {value}")
-        _check(self.group_size >= 2, "trainer.group_size", f"must be >= 2 (advantages are group-relative), got {self.group_size}")
+        _check(self.group_size >= 2, "trainer.group_size",
+               f"must be >= 2 (advantages are group-relative), got {self.group_size}")
         _check(self.lr > 0, "trainer.lr", f"must be > 0, got {self.lr}")
         _check(0 < self.temperature, "trainer.temperature", f"must be > 0, got {self.temperature}")
         _check(0 < self.top_p <= 1, "trainer.top_p", f"must be in (0, 1], got {self.top_p}")
-        _check(0 <= self.warmup_ratio < 1, "trainer.warmup_ratio", f"must be in [0, 1), got {self.warmup_ratio}")
+        _check(0 <= self.warmup_ratio < 1, "trainer.warmup_ratio",
+               f"must be in [0, 1), got {self.warmup_ratio}")
         _check_choice(self.scale_rewards, "trainer.scale_rewards", SCALES)
         _check_choice(self.rollout, "trainer.rollout", ROLLOUTS)
         from transformers.trainer_utils import SchedulerType
@@ -233,19 +228,26 @@ def register_configs() -> None:
     cs.store(name="train_schema", node=TrainConfig)
     for name, method in METHODS.items():  # `method=<name>`; conf/method/ holds only presets
         cs.store(group="method", name=name, node=method.config)
-    for group, schema in (("model", ModelConfig), ("task", TaskConfig), ("trainer", TrainerConfig),
-                          ("logger", LoggerConfig), ("distributed", DistributedConfig)):
+    groups = {"model": ModelConfig, "task": TaskConfig, "trainer": TrainerConfig, "logger": LoggerConfig,
+              "distributed": DistributedConfig}
+    for group, schema in groups.items():
         cs.store(group=group, name=f"{group}_schema", node=schema)
 
 
-def check_batch(cfg: Any, world_size: int) -> None:
-    """A rollout's samples split evenly into mini-batches, micro-batches and processes (TRL's geometry)."""
-    t, mbs = cfg.trainer, cfg.model.micro_batch_size
-    per_step = t.prompts_per_step * t.group_size
-    if per_step % (t.mini_batches * mbs * world_size):
+def accumulation_steps(cfg: TrainConfig, world_size: int) -> int:
+    """Micro-batches each process accumulates per optimizer step (TRL's batch geometry); a rollout
+    is ``trainer.mini_batches`` such steps.
+
+    Raises ``ConfigError`` unless a rollout's samples split evenly into mini-batches, micro-batches
+    and processes: preflight and the sweep planner call it for that check, before any compute.
+    """
+    t, micro = cfg.trainer, cfg.model.micro_batch_size
+    per_step = t.generation_batch_size
+    if per_step % (t.mini_batches * micro * world_size):
         raise ConfigError(f"trainer.prompts_per_step * trainer.group_size = {per_step} must be divisible by "
                           f"trainer.mini_batches * model.micro_batch_size * world size = "
-                          f"{t.mini_batches} * {mbs} * {world_size}")
+                          f"{t.mini_batches} * {micro} * {world_size}")
+    return per_step // (t.mini_batches * micro * world_size)
 
 
 def validate(cfg: DictConfig) -> TrainConfig:

@@ -43,7 +43,7 @@ from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf, LocalQue
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from harness import naming
-from harness.config import check_batch, validate
+from harness.config import accumulation_steps, validate
 from harness.errors import ConfigError, HarnessError
 from harness.identity import Decision, decide, semantic_config
 
@@ -154,8 +154,7 @@ def plan(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx:
             with open_dict(task):
                 del task["hydra"]
             try:
-                validate(task)
-                check_batch(task, params.get("nodes", 1) * params.get("tasks_per_node", 1))
+                accumulation_steps(validate(task), params.get("nodes", 1) * params.get("tasks_per_node", 1))
             except ValueError as err:
                 raise ConfigError(f"job #{idx} ({' '.join(overrides)}): {err}") from None
             run_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)

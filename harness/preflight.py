@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from harness import distributed
-from harness.config import TrainConfig, check_batch
+from harness.config import TrainConfig, accumulation_steps
 from harness.errors import ConfigError, RunDirError
 
 
@@ -30,7 +30,7 @@ def preflight(cfg: TrainConfig, cache_dir: Path) -> list[dict[str, str]]:
 
     from harness.run import check_trl_passthrough
 
-    check_batch(cfg, distributed.world_size())
+    accumulation_steps(cfg, distributed.world_size())  # raises unless the batch splits evenly
     check_trl_passthrough(cfg, distributed.world_size())
     if cfg.model.tiny:
         if cfg.model.tiny not in TINY_ARCHS:

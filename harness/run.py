@@ -23,7 +23,7 @@ from trl import GRPOConfig
 from harness import distributed, faults
 from harness.callbacks import EvalCallback, RewardProgressCallback, RunDirCallback
 from harness.checkpoints import resumable_checkpoint
-from harness.config import TrainConfig, check_batch
+from harness.config import TrainConfig, accumulation_steps
 from harness.errors import ConfigError
 from harness.engine import HarnessGRPOTrainer
 from harness.models import load_pretrained
@@ -68,8 +68,7 @@ def check_trl_passthrough(cfg: TrainConfig, world_size: int = 1) -> None:
 def grpo_kwargs(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> dict[str, Any]:
     """The ``GRPOConfig`` fields the harness sets: batch geometry, sampling, schedule, checkpoints."""
     t, m = cfg.trainer, cfg.model
-    check_batch(cfg, world_size)
-    micro_steps = t.generation_batch_size // (m.micro_batch_size * world_size)  # per rollout
+    accumulation = accumulation_steps(cfg, world_size)
     cuda = torch.cuda.is_available()
     return dict(
         output_dir=str(run_dir / CHECKPOINTS),
@@ -80,8 +79,8 @@ def grpo_kwargs(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> dict[st
         warmup_steps=int(t.warmup_ratio * t.steps),
         max_grad_norm=t.max_grad_norm,
         per_device_train_batch_size=m.micro_batch_size,
-        steps_per_generation=micro_steps,
-        gradient_accumulation_steps=micro_steps // t.mini_batches,
+        steps_per_generation=accumulation * t.mini_batches,  # micro-steps per rollout
+        gradient_accumulation_steps=accumulation,
         num_generations=t.group_size,
         num_iterations=t.ppo_epochs,
         max_completion_length=t.max_completion_length,

@@ -3,8 +3,8 @@
 A tiny model trained from scratch solves nothing, so RL would only ever see
 zero reward. Before RL, the default run fine-tunes it (TRL's ``SFTTrainer``,
 completion-only loss) on worked solutions of the arithmetic task's ``warm``
-split (disjoint from RL's ``train`` and evaluation's ``test``), saves the result under ``cache_dir`` keyed by everything that shapes it,
-and later runs reuse it.
+split (disjoint from RL's ``train`` and evaluation's ``test``), saves the result
+under ``cache_dir`` keyed by everything that shapes it, and later runs reuse it.
 
 One process builds an entry (holding ``<entry>.lock``) into ``<entry>.partial`` and renames it
 into place when complete; parallel jobs on a cold cache wait for that lock, then reuse the entry.
@@ -30,13 +30,14 @@ from harness.tasks.arith import make_problems
 
 
 def cache_key(model: ModelConfig, task: TaskConfig, seed: int) -> str:
-    spec = {"tiny": model.tiny, "warm_start": vars(model.warm_start), "steps": task.steps,
+    # "steps": task.n_operations's name before it was renamed; kept so existing caches stay valid
+    spec = {"tiny": model.tiny, "warm_start": vars(model.warm_start), "steps": task.n_operations,
             "max_operand": task.max_operand, "seed": seed, "version": 2}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _sft_dataset(model: ModelConfig, task: TaskConfig, seed: int) -> Dataset:
-    rows = make_problems("warm", model.warm_start.n_problems, steps=task.steps,
+    rows = make_problems("warm", model.warm_start.n_problems, n_operations=task.n_operations,
                          max_operand=task.max_operand, seed=seed)
     return Dataset.from_dict({
         "prompt": [prompt_messages(r["problem"]) for r in rows],
@@ -73,7 +74,8 @@ def warm_start(model: ModelConfig, task: TaskConfig, seed: int, cache_dir: str |
             return out
         tmp = out.with_name(out.name + ".partial")
         shutil.rmtree(tmp, ignore_errors=True)
-        print(f"[harness] warm start: {model.warm_start.steps} SFT steps on worked solutions -> {out}", flush=True)
+        print(f"[harness] warm start: {model.warm_start.steps} SFT steps on worked solutions -> {out}",
+              flush=True)
         _train(model, task, seed, tmp)
         os.replace(tmp, out)
     return out

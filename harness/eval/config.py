@@ -1,9 +1,9 @@
 """Typed evaluation config: ``eval`` (sampling protocol) and ``benchmark.<name>`` entries.
 
-The dataclasses are registered in Hydra's ConfigStore (``eval/eval_schema``,
-``evaluate_schema``) so a typo fails at composition; ``__post_init__`` range checks
-run when the objects are built (:func:`eval_config_from` / :func:`benchmarks_from`),
-before any model is loaded.
+The dataclasses are registered in Hydra's ConfigStore (``eval/eval_schema``, the base of
+conf/eval/default.yaml, and ``evaluate_schema``) so a typo fails at composition;
+``__post_init__`` range checks run when the objects are built (:func:`eval_config_from` /
+:func:`benchmarks_from`), before any model is loaded.
 
 Sampling defaults follow the common pass@k protocol for reasoning models
 (DeepSeek-R1 and "Does RL really incentivize reasoning..." (Yue et al. 2025)):
@@ -12,16 +12,17 @@ temperature 0.6, top_p 0.95, no top-k, n=16 samples per problem.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TypeVar
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
+from harness.data.source import ProblemSource
 from harness.validation import check as _check
+from harness.validation import check_choice as _check_choice
 
-BENCHMARK_SOURCES = ("hub", "local", "arith")
 BACKENDS = ("hf", "vllm")
 ON_UNPARSABLE = ("error", "warn", "drop")
 
@@ -36,13 +37,13 @@ class EvalConfig:
     top_p: float = 0.95
     max_new_tokens: int = 1024
     batch_size: int = 64  # sequences (prompt x sample) per generate call (hf backend)
-    backend: str = "hf"
+    backend: str = "hf"  # hf | vllm (the gpu extra)
     interval: int = 0  # training steps between evaluations; 0 = only at the end
-    save_completions: bool = True
+    save_completions: bool = True  # keep completions in records.parquet
     samples_per_benchmark: int = 4  # rows per benchmark in the W&B samples table
     seed: int = 0
-    out_dir: str = ""  # standalone eval: "" = <run>/eval/standalone/<ckpt> for a run's checkpoint, else Hydra's output dir
-    wandb: bool = False  # standalone eval: log to W&B
+    out_dir: str = ""  # standalone eval's output; "": <run>/eval/standalone/<ckpt>, or Hydra's dir
+    wandb: bool = False  # standalone eval: log to W&B (offline unless WANDB_MODE says otherwise)
     reward_timeout_s: float = 5.0
     progress: bool = True
     vllm_gpu_memory_utilization: float = 0.85
@@ -60,11 +61,13 @@ class EvalConfig:
         _check(0 < self.top_p <= 1, "eval.top_p", f"must be in (0, 1], got {self.top_p}")
         _check(self.max_new_tokens >= 1, "eval.max_new_tokens", f"must be >= 1, got {self.max_new_tokens}")
         _check(self.batch_size >= 1, "eval.batch_size", f"must be >= 1, got {self.batch_size}")
-        _check(self.backend in BACKENDS, "eval.backend", f"must be one of {list(BACKENDS)}, got {self.backend!r}")
+        _check(self.backend in BACKENDS, "eval.backend",
+               f"must be one of {list(BACKENDS)}, got {self.backend!r}")
         _check(self.interval >= 0, "eval.interval", f"must be >= 0, got {self.interval}")
         _check(self.samples_per_benchmark >= 0, "eval.samples_per_benchmark",
                f"must be >= 0, got {self.samples_per_benchmark}")
-        _check(self.reward_timeout_s > 0, "eval.reward_timeout_s", f"must be > 0, got {self.reward_timeout_s}")
+        _check(self.reward_timeout_s > 0, "eval.reward_timeout_s",
+               f"must be > 0, got {self.reward_timeout_s}")
         _check(0 < self.vllm_gpu_memory_utilization <= 1, "eval.vllm_gpu_memory_utilization",
                f"must be in (0, 1], got {self.vllm_gpu_memory_utilization}")
         _check(self.vllm_tensor_parallel_size >= 1, "eval.vllm_tensor_parallel_size",
@@ -72,50 +75,25 @@ class EvalConfig:
 
 
 @dataclass
-class BenchmarkConfig:
-    """One benchmark: a hub dataset, a local JSONL/parquet file, or the arithmetic task.
+class BenchmarkConfig(ProblemSource):
+    """One benchmark (``harness.data``): a hub dataset, a local JSONL/parquet file, or the arithmetic
+    task's test split.
 
-    A non-empty ``path`` always wins over ``hub`` (offline copies of hub datasets).
-    ``id_key`` empty: the row index is the problem id.  ``on_unparsable`` decides what
-    happens to gold answers the verifier cannot parse: stop (error), keep them with a
-    warning listing their ids (warn), or drop them with that warning (drop).
+    ``on_unparsable`` decides what happens to gold answers the verifier cannot parse: stop (error),
+    keep them with a warning listing their ids (warn), or drop them with that warning (drop).
     """
 
-    name: str = ""
     source: str = "hub"
-    hub: str = ""
-    subset: str = ""
-    split: str = "test"
-    path: str = ""
-    problem_key: str = "problem"
-    answer_key: str = "answer"
-    id_key: str = ""
-    limit: int = 0  # first `limit` problems; 0 = all
     on_unparsable: str = "error"
-    # source == "arith" (harness.tasks.arith.make_problems, test split)
-    n_problems: int = 100
-    steps: int = 2
-    max_operand: int = 12
-    seed: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"benchmark.{self.name or '?'}"
 
     def __post_init__(self) -> None:
-        key = f"benchmark.{self.name or '?'}"
-        _check(bool(self.name), f"{key}.name", "must be set")
-        _check(self.source in BENCHMARK_SOURCES, f"{key}.source",
-               f"must be one of {list(BENCHMARK_SOURCES)}, got {self.source!r}")
-        if self.source == "hub":
-            _check(bool(self.hub or self.path), f"{key}.hub", "set a hub dataset id (or a local path)")
-        if self.source == "local":
-            _check(bool(self.path), f"{key}.path", "required for source 'local'")
-        if self.source != "arith":
-            _check(bool(self.problem_key), f"{key}.problem_key", "must be set")
-            _check(bool(self.answer_key), f"{key}.answer_key", "must be set")
-        _check(self.limit >= 0, f"{key}.limit", f"must be >= 0, got {self.limit}")
-        _check(self.on_unparsable in ON_UNPARSABLE, f"{key}.on_unparsable",
-               f"must be one of {list(ON_UNPARSABLE)}, got {self.on_unparsable!r}")
-        _check(self.n_problems >= 1, f"{key}.n_problems", f"must be >= 1, got {self.n_problems}")
-        _check(self.steps >= 1, f"{key}.steps", f"must be >= 1, got {self.steps}")
-        _check(self.max_operand >= 1, f"{key}.max_operand", f"must be >= 1, got {self.max_operand}")
+        _check(bool(self.name), f"{self.key}.name", "must be set")
+        super().__post_init__()
+        _check_choice(self.on_unparsable, f"{self.key}.on_unparsable", ON_UNPARSABLE)
 
 
 @dataclass
@@ -142,13 +120,19 @@ def register_configs() -> None:
     cs.store(name="evaluate_schema", node=EvaluateConfig)
 
 
-def _to_container(cfg: Any) -> Any:
+T = TypeVar("T")
+Values = Mapping[str, object] | DictConfig | None  # one config as written: a dict, a composed node
+Benchmark = BenchmarkConfig | Values  # one entry of cfg.benchmark (a mapping or a list of them)
+BenchmarkSpecs = Mapping[str, Benchmark] | Sequence[Benchmark] | ListConfig | Values
+
+
+def _to_container(cfg: object) -> object:
     if isinstance(cfg, (DictConfig, ListConfig)):
         return OmegaConf.to_container(cfg, resolve=True)
     return cfg
 
 
-def _build(schema: type, values: Any, where: str) -> Any:
+def _build(schema: type[T], values: T | Values, where: str) -> T:
     """Merge ``values`` onto the structured ``schema`` (unknown keys / bad types raise) and build it."""
     if isinstance(values, schema):
         return values
@@ -162,12 +146,12 @@ def _build(schema: type, values: Any, where: str) -> Any:
         raise ValueError(f"{where}: {err}".rstrip() + f"\n(valid keys: {known})") from None
 
 
-def eval_config_from(cfg: Any) -> EvalConfig:
+def eval_config_from(cfg: EvalConfig | Values) -> EvalConfig:
     """An :class:`EvalConfig` from a composed ``cfg.eval`` node, a dict, or an EvalConfig."""
     return _build(EvalConfig, cfg, "eval")
 
 
-def benchmarks_from(cfg: Any) -> dict[str, BenchmarkConfig]:
+def benchmarks_from(cfg: BenchmarkSpecs) -> dict[str, BenchmarkConfig]:
     """``{name: BenchmarkConfig}`` from ``cfg.benchmark`` (a mapping), a list, or configs.
 
     A mapping's key is the benchmark's name unless the entry sets ``name`` itself.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -84,12 +83,5 @@ def majority_vote(answers: Sequence[str | None], rewards: Sequence[float]) -> tu
         return None, False
     best = max(counts.values())
     winner = next(a for a in answers if a and counts[a] == best)
-    correct = any(r > 0.5 for a, r in zip(answers, rewards) if a == winner)
+    correct = any(r > 0.5 for a, r in zip(answers, rewards, strict=True) if a == winner)
     return winner, correct
-
-
-def summarize_counts(n: ArrayLike, c: ArrayLike, ks: Sequence[int]) -> dict[str, float]:
-    """Mean pass@k over problems for each k, plus avg@n."""
-    out: dict[str, Any] = {f"pass@{k}": float(np.mean(pass_at_k(n, c, k))) for k in ks}
-    out["avg@n"] = avg_at_n(n, c)
-    return out

@@ -23,7 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.eval.benchmarks import Problem, load_benchmark
+from harness.data import Problem
+from harness.eval.benchmarks import load_benchmark
 from harness.eval.config import BenchmarkConfig, EvalConfig, benchmarks_from, eval_config_from
 from harness.eval.generate import Backend, Completion, HFBackend, Sampling
 from harness.eval.passk import majority_vote, pass_at_k

@@ -1,8 +1,8 @@
-"""Tasks: problem sources and the prompt every model sees.
+"""Tasks: the built-in arithmetic generator (``arith``), the training dataset (``datasets``) and the
+prompt every model sees.
 
-A task yields rows ``{"id", "problem", "answer"}`` (plus ``solution`` for the
-built-in arithmetic task, used by the warm start). ``render_prompt`` is the one
-place a problem becomes model input, shared by training and evaluation.
+Problems of any source, for training and evaluation alike, come from ``harness.data``.
+``render_prompt`` is the one place a problem becomes model input, shared by training and evaluation.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Built-in multi-step arithmetic task: seeded, procedurally generated, offline.
 
-A problem chains ``steps`` operations on small integers, left to right::
+A problem chains ``n_operations`` operations on small integers, left to right::
 
     Compute ((7 + 5) * 3) - 4.
 
-and its worked solution spells out one line per step, ending in the boxed answer::
+and its worked solution spells out one line per operation, ending in the boxed answer::
 
     7 + 5 = 12. 12 * 3 = 36. 36 - 4 = 32. The answer is \\boxed{32}.
 
@@ -34,13 +34,13 @@ def _apply(a: int, op: str, b: int) -> int:
     return a + b if op == "+" else a - b if op == "-" else a * b
 
 
-def _sample(rng: random.Random, steps: int, max_operand: int) -> tuple[str, str, str]:
+def _sample(rng: random.Random, n_operations: int, max_operand: int) -> tuple[str, str, str]:
     value = rng.randint(1, max_operand)
     expr, lines = str(value), []
-    for i in range(steps):
+    for i in range(n_operations):
         op, b = rng.choice(OPS), rng.randint(1, max_operand)
         result = _apply(value, op, b)
-        expr = f"({expr} {op} {b})" if i < steps - 1 else f"{expr} {op} {b}"
+        expr = f"({expr} {op} {b})" if i < n_operations - 1 else f"{expr} {op} {b}"
         lines.append(f"{value} {op} {b} = {result}.")
         value = result
     problem = f"Compute {expr}."
@@ -49,39 +49,42 @@ def _sample(rng: random.Random, steps: int, max_operand: int) -> tuple[str, str,
 
 
 def make_problems(
-    split: str, n: int, *, steps: int = 2, max_operand: int = 9, seed: int = 0
+    split: str, n: int, *, n_operations: int = 2, max_operand: int = 9, seed: int = 0
 ) -> list[dict[str, str]]:
     """``n`` distinct problems of ``split`` ("train", "warm" or "test"), reproducible from ``seed``.
 
-    Each row has ``id``, ``problem``, ``answer`` and ``solution``.
+    Each row has ``id``, ``problem``, ``answer`` and ``solution``; the id's ``s<k>`` is ``n_operations``.
     """
     if split not in SPLITS:
         raise ValueError(f"task split must be one of {SPLITS}, got {split!r}")
-    if steps < 1 or max_operand < 1 or n < 1:
-        raise ValueError(f"need steps >= 1, max_operand >= 1, n >= 1 (got {steps}, {max_operand}, {n})")
-    rng = random.Random(f"arith-{split}-{steps}-{max_operand}-{seed}")
+    if n_operations < 1 or max_operand < 1 or n < 1:
+        raise ValueError(f"need n_operations >= 1, max_operand >= 1, n >= 1 "
+                         f"(got {n_operations}, {max_operand}, {n})")
+    rng = random.Random(f"arith-{split}-{n_operations}-{max_operand}-{seed}")
     rows: dict[str, dict[str, str]] = {}
     for _ in range(200 * n):
-        problem, answer, solution = _sample(rng, steps, max_operand)
+        problem, answer, solution = _sample(rng, n_operations, max_operand)
         if problem not in rows and split_of(problem) == split:
             rows[problem] = {"problem": problem, "answer": answer, "solution": solution}
             if len(rows) == n:
                 break
     if len(rows) < n:
         raise ValueError(
-            f"arithmetic task has only {len(rows)} distinct {split} problems with steps={steps}, "
-            f"max_operand={max_operand}; asked for {n}"
+            f"arithmetic task has only {len(rows)} distinct {split} problems with "
+            f"n_operations={n_operations}, max_operand={max_operand}; asked for {n}"
         )
-    return [{"id": f"arith-{split}-s{steps}-{i}", **row} for i, row in enumerate(rows.values())]
+    return [{"id": f"arith-{split}-s{n_operations}-{i}", **row} for i, row in enumerate(rows.values())]
 
 
-def tokenizer_corpus(n: int = 4000, steps: tuple[int, ...] = (1, 2, 3, 4, 5), max_operand: int = 20) -> list[str]:
+def tokenizer_corpus(
+    n: int = 4000, n_operations: tuple[int, ...] = (1, 2, 3, 4, 5), max_operand: int = 20
+) -> list[str]:
     """Text the tiny models' tokenizer is trained on: problems, solutions, instruction."""
     from harness.tasks import INSTRUCTION
 
     rng = random.Random("tokenizer-corpus")
     texts = [INSTRUCTION]
     for i in range(n):
-        problem, _, solution = _sample(rng, steps[i % len(steps)], max_operand)
+        problem, _, solution = _sample(rng, n_operations[i % len(n_operations)], max_operand)
         texts += [problem, solution]
     return texts

@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from harness.eval.benchmarks import BenchmarkError, UnparsableAnswersError, load_benchmark, load_benchmarks
+from harness.errors import DataError
+from harness.eval.benchmarks import UnparsableAnswersError, load_benchmark, load_benchmarks
 from harness.eval.config import BenchmarkConfig
 
 # Two rows per benchmark, in the column layout of its hub dataset.
@@ -19,18 +20,21 @@ SCHEMAS = {
         dict(hub="HuggingFaceH4/MATH-500", problem_key="problem", answer_key="answer", id_key="unique_id"),
         [
             {"problem": "Compute $\\dbinom{8}{4}$.", "solution": "...", "answer": "70",
-             "subject": "Counting & Probability", "level": 2, "unique_id": "test/counting_and_probability/1.json"},
+             "subject": "Counting & Probability", "level": 2,
+             "unique_id": "test/counting_and_probability/1.json"},
             {"problem": "Find x.", "solution": "...", "answer": "\\frac{\\sqrt{3}}{2}", "subject": "Algebra",
              "level": 4, "unique_id": "test/algebra/7.json"},
         ],
         ("test/algebra/7.json", "\\frac{\\sqrt{3}}{2}"),
     ),
     "aime24": (
-        dict(hub="HuggingFaceH4/aime_2024", split="train", problem_key="problem", answer_key="answer", id_key="id"),
+        dict(hub="HuggingFaceH4/aime_2024", split="train", problem_key="problem", answer_key="answer",
+             id_key="id"),
         [
             {"id": 60, "problem": "Every morning Aya ...", "solution": "...", "answer": "204",
              "url": "https://artofproblemsolving.com/...", "year": "2024"},
-            {"id": 61, "problem": "Let ABC ...", "solution": "...", "answer": "113", "url": "u", "year": "2024"},
+            {"id": 61, "problem": "Let ABC ...", "solution": "...", "answer": "113", "url": "u",
+             "year": "2024"},
         ],
         ("61", "113"),
     ),
@@ -93,20 +97,20 @@ def test_limit_keeps_the_first_problems(tmp_path: Path) -> None:
 def test_missing_column_names_file_and_row(tmp_path: Path) -> None:
     rows = [{"problem": "p0", "answer": "1"}, {"problem": "p1"}, {"problem": "p2", "answer": "3"}]
     path = write_rows(tmp_path / "bad.jsonl", rows)
-    with pytest.raises(BenchmarkError, match=r"bad\.jsonl: row 1: missing column 'answer'"):
+    with pytest.raises(DataError, match=r"bad\.jsonl, row 1: missing column 'answer'"):
         load_benchmark(BenchmarkConfig(name="b", source="local", path=str(path)))
 
 
 def test_missing_column_in_parquet(tmp_path: Path) -> None:
     path = write_rows(tmp_path / "bad.parquet", [{"question": "q", "answer": "1"}])
-    with pytest.raises(BenchmarkError, match=r"bad\.parquet: row 0: missing column 'problem'"):
+    with pytest.raises(DataError, match=r"bad\.parquet, row 0: missing column 'problem'"):
         load_benchmark(BenchmarkConfig(name="b", source="local", path=str(path)))
 
 
 def test_invalid_json_line_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "broken.jsonl"
     path.write_text('{"problem": "p", "answer": "1"}\n{"problem": \n')
-    with pytest.raises(BenchmarkError, match=r"broken\.jsonl: line 2"):
+    with pytest.raises(DataError, match=r"broken\.jsonl: line 2"):
         load_benchmark(BenchmarkConfig(name="b", source="local", path=str(path)))
 
 
@@ -138,7 +142,7 @@ def test_unparsable_answers_warn_or_drop(mode: str, kept: int, tmp_path: Path, c
 
 def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:
     path = write_rows(tmp_path / "d.jsonl", [{"problem": "a", "answer": "1", "id": 1}] * 2)
-    with pytest.raises(BenchmarkError, match="duplicate problem ids"):
+    with pytest.raises(DataError, match="duplicate problem ids"):
         load_benchmark(BenchmarkConfig(name="d", source="local", path=str(path), id_key="id"))
 
 
@@ -149,7 +153,7 @@ def test_hub_failure_suggests_a_local_path(monkeypatch: pytest.MonkeyPatch) -> N
         raise ConnectionError("offline")
 
     monkeypatch.setattr(datasets, "load_dataset", offline)
-    with pytest.raises(BenchmarkError, match=r"benchmark\.math500\.path="):
+    with pytest.raises(DataError, match=r"benchmark\.math500\.path="):
         load_benchmark(BenchmarkConfig(name="math500", hub="HuggingFaceH4/MATH-500", split="test"))
 
 
@@ -157,10 +161,10 @@ def test_arith_splits_are_held_out_and_deterministic() -> None:
     from harness.tasks.arith import make_problems
 
     benches = load_benchmarks({"arith_test": {"source": "arith", "n_problems": 20},
-                               "arith_hard": {"source": "arith", "n_problems": 10, "steps": 4}})
+                               "arith_hard": {"source": "arith", "n_problems": 10, "n_operations": 4}})
     test, hard = benches["arith_test"], benches["arith_hard"]
     assert len(test) == 20 and len(hard) == 10
-    assert all(p.problem.count("(") == 3 for p in hard)  # 4 steps -> 3 nested parentheses
-    train = {r["problem"] for r in make_problems("train", 500, steps=2, max_operand=9, seed=0)}
+    assert all(p.problem.count("(") == 3 for p in hard)  # 4 operations -> 3 nested parentheses
+    train = {r["problem"] for r in make_problems("train", 500, n_operations=2, max_operand=9, seed=0)}
     assert not train & {p.problem for p in test}
     assert load_benchmarks({"arith_test": {"source": "arith", "n_problems": 20}})["arith_test"] == test

@@ -62,7 +62,7 @@ def test_eval_config_defaults_and_k_sorted() -> None:
         ({"source": "hub"}, "hub"),
         ({"source": "local"}, "path"),
         ({"source": "arith", "limit": -1}, "limit"),
-        ({"source": "arith", "steps": 0}, "steps"),
+        ({"source": "arith", "n_operations": 0}, "n_operations"),
         ({"source": "arith", "on_unparsable": "ignore"}, "on_unparsable"),
     ],
 )
@@ -79,9 +79,15 @@ def test_hydra_multiselect_builds_a_dict_of_benchmarks() -> None:
     assert conf.checkpoint == "ckpt" and conf.step == -1
 
 
+def test_eval_default_is_the_dataclass_defaults() -> None:
+    assert _compose([]).eval == EvalConfig()
+    restated = OmegaConf.load(CONF / "eval" / "default.yaml")  # k only, for analysis/dashboard.py
+    assert set(restated) == {"defaults", "k"} and list(restated.k) == EvalConfig().k
+
+
 def test_default_benchmarks_are_offline_arith_splits() -> None:
     conf = _compose([])
-    assert {k: (b.source, b.steps) for k, b in conf.benchmark.items()} == {
+    assert {k: (b.source, b.n_operations) for k, b in conf.benchmark.items()} == {
         "arith_test": ("arith", 2), "arith_hard": ("arith", 4)}
 
 
@@ -115,8 +121,8 @@ def test_builders_accept_dicts_and_reject_unknown_keys() -> None:
     assert eval_config_from({"n": 2, "k": [1, 2]}).n == 2
     with pytest.raises(ValueError, match="eval"):
         eval_config_from({"nn": 2})
-    benches = benchmarks_from({"a": {"source": "arith"}, "b": {"source": "arith", "steps": 3}})
-    assert [(b.name, b.steps) for b in benches.values()] == [("a", 2), ("b", 3)]
+    benches = benchmarks_from({"a": {"source": "arith"}, "b": {"source": "arith", "n_operations": 3}})
+    assert [(b.name, b.n_operations) for b in benches.values()] == [("a", 2), ("b", 3)]
     assert list(benchmarks_from([BenchmarkConfig(name="x", source="arith")])) == ["x"]
     with pytest.raises(ValueError, match="benchmark.a"):
         benchmarks_from({"a": {"source": "arith", "colour": 1}})

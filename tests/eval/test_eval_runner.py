@@ -17,7 +17,8 @@ from harness.eval.config import BenchmarkConfig, EvalConfig
 from harness.eval.runner import evaluate, log_to_wandb, record_metrics
 
 COLUMNS = ["step", "benchmark", "problem_id", "n", "c", "mean_length", "majority_correct", "completions", "rewards"]
-ARITH = {"arith_test": {"source": "arith", "n_problems": 6}, "arith_hard": {"source": "arith", "n_problems": 4, "steps": 4}}
+ARITH = {"arith_test": {"source": "arith", "n_problems": 6},
+         "arith_hard": {"source": "arith", "n_problems": 4, "n_operations": 4}}
 
 
 def _answers(name: str) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from harness.config import ConfigError, register_configs, validate
+from harness.config import ConfigError, accumulation_steps, register_configs, validate
 from harness.engine import HarnessGRPOTrainer
 from harness.models import build_tiny
 from harness.run import grpo_args, reward_funcs
@@ -53,9 +53,18 @@ def test_overrides_reach_the_method_dataclass() -> None:
     assert cfg.model.source == "/models/q" and cfg.model.dtype == "bfloat16" and cfg.trainer.group_size == 16
 
 
+def test_the_batch_geometry_is_checked_and_computed_in_one_place(tmp_path: Path) -> None:
+    cfg = validate(compose_train("trainer.prompts_per_step=4", "trainer.group_size=4",
+                                 "model.micro_batch_size=4"))
+    assert accumulation_steps(cfg, 2) == grpo_args(cfg, tmp_path, 2).gradient_accumulation_steps == 2
+    with pytest.raises(ConfigError, match=r"= 16 must be divisible by .* world size = 4 \* 3"):
+        accumulation_steps(cfg, 3)
+
+
 def _trainer(method: str, tmp_path: Path, *overrides: str) -> HarnessGRPOTrainer:
     cfg = validate(compose_train(f"method={method}", "logger=none", "trainer.prompts_per_step=4",
-                                 "trainer.group_size=4", "model.micro_batch_size=8", "task.n_train=16", *overrides))
+                                 "trainer.group_size=4", "model.micro_batch_size=8", "task.n_problems=16",
+                                 *overrides))
     model, tok = build_tiny("tiny", seed=0)
     return HarnessGRPOTrainer(model=model, reward_funcs=reward_funcs(cfg), args=grpo_args(cfg, tmp_path),
                               train_dataset=train_dataset(cfg.task), processing_class=tok,

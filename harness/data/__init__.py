@@ -1,0 +1,12 @@
+"""Problem sources: one schema and one loader for training tasks and benchmarks.
+
+:class:`ProblemSource` (``harness.data.source``) says where problems come from: a local JSONL/parquet
+file, a hub dataset or the built-in arithmetic generator, and which columns hold them;
+:func:`load_problems` (``harness.data.problems``) reads any of them into checked :class:`Problem` rows.
+``TaskConfig`` (``task``) and ``BenchmarkConfig`` (``benchmark.<name>``) are thin subclasses.
+"""
+
+from harness.data.problems import Problem, load_problems
+from harness.data.source import SOURCES, ProblemSource
+
+__all__ = ["SOURCES", "Problem", "ProblemSource", "load_problems"]
