@@ -74,7 +74,7 @@ def test_eval_of_a_run_dir_writes_only_under_eval_standalone(training_run: Path,
     monkeypatch.setattr(sys, "argv", ["prog", "checkpoint=outputs/arith-tiny-grpo/trainer.seed-1", "benchmark=[arith_test]",
                                       "eval.n=2", "eval.k=[1,2]", "eval.max_new_tokens=4", "eval.progress=false",
                                       "benchmark.arith_test.n_problems=3"])
-    hydra.main(config_path=str(REPO / "conf"), config_name="evaluate", version_base="1.3")(eval_cli.cli.__wrapped__)()
+    eval_cli.cli()  # harness-eval, in this process
     assert {name: (training_run / name).read_bytes() for name in RUN_FILES} == before
     out = training_run / "eval" / "standalone" / "final"
     record = json.loads((out / "run.json").read_text())

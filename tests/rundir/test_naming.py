@@ -52,7 +52,7 @@ def test_a_path_override_is_a_token_and_nothing_goes_outside_the_output_root() -
     path = run_dir("task=jsonl", "task.path=../../../../x.jsonl", "task.name=../../up")
     prefix, name = path.split("/")[1:]
     assert path.startswith("outputs/") and path.count("/") == 2 and ".." not in path.split("/")
-    assert re.fullmatch(r"up-tiny-grpo-[0-9a-f]{6}", prefix)
+    assert prefix == "jsonl-tiny-grpo"  # the group choices name it: task.name cannot steer the path
     assert re.fullmatch(r"task-jsonl\+task.name-up-[0-9a-f]{6}\+task.path-x\.jsonl-[0-9a-f]{6}", name)
     other = run_dir("task=jsonl", "task.path=../../../../y/x.jsonl", "task.name=../../up")
     assert other != path  # same basename, another file: another run

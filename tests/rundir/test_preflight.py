@@ -20,9 +20,8 @@ from tests.train.runs import REPO
 
 
 def app(module):  # noqa: ANN001, ANN201
-    """The module's ``@hydra.main`` entry point, with its config dir given absolutely (in-process runs)."""
-    name = "train" if module is train else "evaluate"
-    return hydra.main(config_path=str(REPO / "conf"), config_name=name, version_base="1.3")(module.cli.__wrapped__)
+    """The module's console entry point (``harness-train`` / ``harness-eval``), run in this process."""
+    return module.cli
 
 
 def cli(module, argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> str:  # noqa: ANN001

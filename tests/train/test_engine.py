@@ -57,7 +57,7 @@ def test_the_batch_geometry_is_checked_and_computed_in_one_place(tmp_path: Path)
     cfg = validate(compose_train("trainer.prompts_per_step=4", "trainer.group_size=4",
                                  "model.micro_batch_size=4"))
     assert accumulation_steps(cfg, 2) == grpo_args(cfg, tmp_path, 2).gradient_accumulation_steps == 2
-    with pytest.raises(ConfigError, match=r"= 16 must be divisible by .* world size = 4 \* 3"):
+    with pytest.raises(ConfigError, match=r"= 16 must be divisible by .* world size = 1 \* 4 \* 3"):
         accumulation_steps(cfg, 3)
 
 
