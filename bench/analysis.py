@@ -48,7 +48,7 @@ def full_config(method: dict, model: str, seed: int) -> dict:
     kind = METHODS[method["name"]].config
     return {
         "method": dataclasses.asdict(kind(**method)),
-        "model": dataclasses.asdict(ModelConfig(name=model, tiny=model)),
+        "model": dataclasses.asdict(ModelConfig(name=model, build=model)),
         "task": dataclasses.asdict(TaskConfig()),
         "trainer": dataclasses.asdict(TrainerConfig(seed=seed)),
         "logger": dataclasses.asdict(LoggerConfig()),

@@ -29,7 +29,7 @@ def _warm_start_path(cache_dir: str, train: bool) -> Path | None:
     from harness.config import ModelConfig, TaskConfig, WarmStartConfig
     from harness.warmstart import warm_start
 
-    model = ModelConfig(name="tiny", tiny="tiny", warm_start=WarmStartConfig(steps=300))
+    model = ModelConfig(name="tiny", build="tiny", warm_start=WarmStartConfig(steps=300))
     task = TaskConfig()
     if not train:
         from harness.warmstart import cache_key

@@ -27,7 +27,7 @@ from harness.config import register_configs, validate
 from harness.engine import HarnessGRPOTrainer
 from harness.methods import METHODS
 from harness.models import load_pretrained, train_tiny_tokenizer
-from harness.run import grpo_args, reward_funcs, seed_everything
+from harness.training_run import grpo_args, reward_funcs, seed_everything
 from harness.tasks.datasets import train_dataset
 from harness.warmstart import warm_start
 

@@ -9,7 +9,7 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import ProgressCallback
 
 from harness import faults
-from harness.rundir import MetricsLog
+from harness.run_dir import MetricsLog
 
 # TRL's log keys -> the run directory's (docs/run_dir.md).
 TRAIN_KEYS = {

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 
 from harness import faults
-from harness.rundir import CHECKPOINTS, checkpoint_dirs, checkpoint_step, publish_dir
+from harness.run_dir import CHECKPOINTS, checkpoint_dirs, checkpoint_step, publish_dir
 
 log = logging.getLogger(__name__)
 

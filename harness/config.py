@@ -57,12 +57,13 @@ class ResourcesConfig:
 
 @dataclass
 class ModelConfig:
-    """``hub``: the public name; ``path``: a local directory that overrides it; ``tiny``: build offline."""
+    """Where the weights come from: ``build`` names a built-in architecture made from a config and
+    warm-started offline (``tiny``, ``tiny-m``); otherwise ``path`` (a local directory) or ``hub``."""
 
     name: str = "tiny"
     hub: str = ""
     path: str = ""
-    tiny: str = ""
+    build: str = ""
     dtype: str = "float32"
     gradient_checkpointing: bool = False
     micro_batch_size: int = 16
@@ -99,7 +100,7 @@ class TaskConfig(ProblemSource):
 
 @dataclass
 class TrainerConfig:
-    """The RL loop's knobs; mapped onto TRL's ``GRPOConfig`` by ``harness.run.grpo_args``.
+    """The RL loop's knobs; mapped onto TRL's ``GRPOConfig`` by ``harness.training_run.grpo_args``.
 
     One rollout samples ``group_size`` completions for each of ``prompts_per_step`` prompts;
     its samples are split into ``mini_batches`` optimizer steps (verl's train_batch_size /
@@ -210,10 +211,10 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         m = self.model
-        _check(bool(m.tiny or m.hub or m.path), "model", "set model.tiny, model.hub or model.path")
-        _check(not (m.tiny and m.path), "model.path",
-               f"{m.path!r} with model.tiny={m.tiny!r}: a tiny model is built from a config, not loaded; "
-               "drop model.path, or load a checkpoint with model.tiny='' model.path=<dir>")
+        _check(bool(m.build or m.hub or m.path), "model", "set model.build, model.hub or model.path")
+        _check(not (m.build and m.path), "model.path",
+               f"{m.path!r} with model.build={m.build!r}: a built-in model is made from a config, not loaded; "
+               "drop model.path, or load a checkpoint with model.build='' model.path=<dir>")
         _check_choice(self.resume, "resume", RESUME_MODES)
 
 

@@ -5,7 +5,7 @@ W&B, the resume mode, the warm-start cache location, the display name, progress 
 checkpoints are kept), so switching W&B off or relaunching on another launcher resumes the same
 run, while any change to what is trained or measured does not. ``decide`` says what a launch
 does with a run dir under ``resume: auto | never | must``; ``harness.train`` and the sweep
-launchers (``harness.launch``) both use it.
+launchers (``harness.launchers``) both use it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from harness.errors import RunDirError
-from harness.rundir import CONFIG_FILE, RunRecord, checkpoint_dirs, has_state
+from harness.run_dir import CONFIG_FILE, RunRecord, checkpoint_dirs, has_state
 
 BOOKKEEPING = ("logger", "resume", "cache_dir", "run_name", "distributed", "eval.progress", "eval.wandb", "eval.out_dir",
                "trainer.save_total_limit", "trainer.log_completions")

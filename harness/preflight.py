@@ -28,19 +28,19 @@ def preflight(cfg: TrainConfig, cache_dir: Path) -> list[dict[str, str]]:
     from harness.models import TINY_ARCHS, check_source
     from harness.tasks.datasets import task_rows
 
-    from harness.run import check_trl_passthrough
+    from harness.training_run import check_trl_passthrough
 
     accumulation_steps(cfg, distributed.world_size())  # raises unless the batch splits evenly
     check_trl_passthrough(cfg, distributed.world_size())
-    if cfg.model.tiny:
-        if cfg.model.tiny not in TINY_ARCHS:
-            raise ConfigError(f"model.tiny={cfg.model.tiny}: must be one of {sorted(TINY_ARCHS)}")
+    if cfg.model.build:
+        if cfg.model.build not in TINY_ARCHS:
+            raise ConfigError(f"model.build={cfg.model.build}: must be one of {sorted(TINY_ARCHS)}")
         if cfg.model.warm_start.steps == 0:
             raise ConfigError("model.warm_start.steps=0: tiny models need a warm start (> 0)")
     else:
         check_source(cfg.model.source, "model.path" if cfg.model.path else "model.hub")
     rows = task_rows(cfg.task)
     load_benchmarks(cfg.benchmark)  # memoised: the evaluations reuse what is read here
-    if cfg.model.tiny:
+    if cfg.model.build:
         check_writable(cache_dir, "cache_dir")
     return rows

@@ -9,7 +9,7 @@ command again resumes the same run; a run dir is a transaction (docs/run_dir.md)
 2. ``resume=auto|never|must``: resume only the same config (``harness.identity``), skip a
    finished one, refuse a changed one with a diff;
 3. preflight: model, every task row, benchmarks, batch geometry, cache dir (``harness.preflight``);
-4. only then the warm start, the model, W&B and training (``harness.run``).
+4. only then the warm start, the model, W&B and training (``harness.training_run``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from harness.errors import one_line_errors
 from harness.identity import config_hash, decide, semantic_config
 from harness.locks import exclusive
 from harness.methods import knobs
-from harness.rundir import CONFIG_FILE, LOCK_FILE, MetricsLog, RunRecord, atomic_write
+from harness.run_dir import CONFIG_FILE, LOCK_FILE, MetricsLog, RunRecord, atomic_write
 
 
 def run_name(cfg: TrainConfig) -> str:
@@ -75,7 +75,7 @@ def _run(conf: TrainConfig, cfg: DictConfig, run_dir: Path, lead: bool) -> dict[
         group = conf.logger.wandb.group or _sweep_group()
         record.start(run_name(conf), group, run_tags(conf), conf.trainer.steps, config_hash=config_hash(semantic))
     try:
-        from harness.run import execute
+        from harness.training_run import execute
 
         result = execute(conf, cfg, run_dir, record, rows, cache)
     except BaseException as err:

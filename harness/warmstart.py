@@ -31,7 +31,7 @@ from harness.tasks.arith import make_problems
 
 def cache_key(model: ModelConfig, task: TaskConfig, seed: int) -> str:
     # "steps": task.n_operations's name before it was renamed; kept so existing caches stay valid
-    spec = {"tiny": model.tiny, "warm_start": vars(model.warm_start), "steps": task.n_operations,
+    spec = {"tiny": model.build, "warm_start": vars(model.warm_start), "steps": task.n_operations,
             "max_operand": task.max_operand, "seed": seed, "version": 2}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -48,7 +48,7 @@ def _sft_dataset(model: ModelConfig, task: TaskConfig, seed: int) -> Dataset:
 def _train(model_cfg: ModelConfig, task: TaskConfig, seed: int, out: Path) -> None:
     from trl import SFTConfig, SFTTrainer
 
-    model, tokenizer = build_tiny(model_cfg.tiny, seed=seed)
+    model, tokenizer = build_tiny(model_cfg.build, seed=seed)
     ws = model_cfg.warm_start
     with tempfile.TemporaryDirectory() as tmp:
         args = SFTConfig(
@@ -66,7 +66,7 @@ def _train(model_cfg: ModelConfig, task: TaskConfig, seed: int, out: Path) -> No
 
 def warm_start(model: ModelConfig, task: TaskConfig, seed: int, cache_dir: str | Path) -> Path:
     """Path of the cached warm-start checkpoint, training it first if it is missing."""
-    out = Path(cache_dir) / "warmstart" / f"{model.tiny}-{cache_key(model, task, seed)}"
+    out = Path(cache_dir) / "warmstart" / f"{model.build}-{cache_key(model, task, seed)}"
     if out.is_dir():  # it appears by a rename, complete
         return out
     with exclusive(out.with_name(out.name + ".lock"), wait=True, what=f"the warm start {out}"):

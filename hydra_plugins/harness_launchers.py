@@ -1,22 +1,22 @@
-"""The harness's Hydra launchers (logic: harness/launch.py; configs: conf/hydra/launcher/).
+"""The harness's Hydra launchers (logic: harness/launchers.py; configs: conf/hydra/launcher/).
 
 Hydra instantiates launchers only from the ``hydra_plugins`` namespace package, and imports this
 module itself when it discovers its plugins (before composing any config): the place where a
 plugin registers its config schemas.
 """
 
-from harness import launch
+from harness import launchers
 
-launch.register_configs()
+launchers.register_configs()
 
 
-class SlurmLauncher(launch.SlurmLauncher):
+class SlurmLauncher(launchers.SlurmLauncher):
     """SLURM job arrays through submitit, each job sized by its own model."""
 
 
-class LocalLauncher(launch.LocalLauncher):
+class LocalLauncher(launchers.LocalLauncher):
     """This machine through submitit, a capped number of jobs at a time."""
 
 
-class SequentialLauncher(launch.SequentialLauncher):
+class SequentialLauncher(launchers.SequentialLauncher):
     """Hydra's basic launcher, with the sweep planned and validated first."""

@@ -31,7 +31,7 @@ from harness.eval.benchmarks import load_benchmarks
 from harness.config import register_configs
 from harness.eval.config import EvaluateConfig
 from harness.eval.runner import EvalResult, evaluate, log_to_wandb, record_metrics
-from harness.rundir import (CHECKPOINTS, EVAL_DIR, FINAL, LOCK_FILE, STANDALONE, RunRecord, atomic_write,
+from harness.run_dir import (CHECKPOINTS, EVAL_DIR, FINAL, LOCK_FILE, STANDALONE, RunRecord, atomic_write,
                             checkpoint_dirs, is_training_run)
 
 

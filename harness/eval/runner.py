@@ -29,7 +29,7 @@ from harness.eval.config import BenchmarkConfig, EvalConfig, benchmarks_from, ev
 from harness.eval.generate import Backend, Completion, HFBackend, Sampling
 from harness.eval.passk import majority_vote, pass_at_k
 from harness.grading import MAX_ANSWER_CHARS, canonical_answer, last_boxed, math_reward, warmup_verifier
-from harness.rundir import MetricsLog, atomic_write
+from harness.run_dir import MetricsLog, atomic_write
 
 log = logging.getLogger(__name__)
 

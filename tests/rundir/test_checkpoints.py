@@ -13,7 +13,7 @@ import torch
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
 from harness.checkpoints import SET_ASIDE, STAGING, AtomicCheckpoints, damage, resumable_checkpoint
-from harness.rundir import CHECKPOINTS
+from harness.run_dir import CHECKPOINTS
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from harness.config import register_configs
 from harness.errors import RunDirError
 from harness.identity import config_diff, config_hash, decide, semantic_config
-from harness.rundir import RunRecord
+from harness.run_dir import RunRecord
 from tests.train.runs import REPO
 
 register_configs()

@@ -65,7 +65,7 @@ def test_concurrent_warm_starts_on_a_cold_cache_build_once(tmp_path: Path, monke
 
     monkeypatch.setattr(warmstart, "_train", fake_train)
     monkeypatch.setattr(locks, "print", say, raising=False)
-    model = ModelConfig(tiny="tiny", warm_start=WarmStartConfig(steps=5))
+    model = ModelConfig(build="tiny", warm_start=WarmStartConfig(steps=5))
     stale = tmp_path / "warmstart" / f"tiny-{warmstart.cache_key(model, TaskConfig(), 0)}.partial"
     stale.mkdir(parents=True)  # left by a builder that was killed
     (stale / "junk").write_text("x")

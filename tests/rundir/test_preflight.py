@@ -75,8 +75,8 @@ def test_a_missing_model_path_or_hub_model_is_one_line(tmp_path: Path, monkeypat
 def test_model_path_with_the_tiny_model_is_refused_not_ignored(tmp_path: Path, monkeypatch, capsys) -> None:
     """Defect 7: model.path= with the default tiny model was silently ignored."""
     err = train_error(tmp_path, monkeypatch, capsys, f"model.path={tmp_path}")
-    assert err == (f"[harness] error: model.path: '{tmp_path}' with model.tiny='tiny': a tiny model is built from a "
-                   "config, not loaded; drop model.path, or load a checkpoint with model.tiny='' model.path=<dir>\n")
+    assert err == (f"[harness] error: model.path: '{tmp_path}' with model.build='tiny': a built-in model is made from a "
+                   "config, not loaded; drop model.path, or load a checkpoint with model.build='' model.path=<dir>\n")
 
 
 def test_eval_of_a_missing_checkpoint_is_one_line(tmp_path: Path, monkeypatch, capsys) -> None:

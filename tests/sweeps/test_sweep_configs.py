@@ -12,7 +12,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 from submitit.slurm.slurm import _make_sbatch_string
 
-from harness import launch
+from harness import launchers
 from tests.sweeps.runs import REPO, SWEEPS, grid_size, multirun_in_process
 
 SWEEP_FILES = sorted(SWEEPS.glob("*.yaml"))
@@ -77,7 +77,7 @@ def test_slurm_profile_renders_sbatch_parameters(overrides: list[str], expected:
     with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
         cfg = compose("train", overrides=["hydra/launcher=slurm", f"hydra.sweep.dir={tmp_path}", *overrides],
                       return_hydra_config=True)
-    executor = launch.executor("slurm", launch.launcher_params(cfg))
+    executor = launchers.executor("slurm", launchers.launcher_params(cfg))
     assert executor._executor.max_num_timeout == 3  # requeued up to 3 times on timeout / preemption
     sbatch = _make_sbatch_string(command="python -u -m submitit.core._submit", folder=executor.folder, map_count=45,
                                  **executor._executor.parameters)

@@ -12,7 +12,7 @@ from hydra import compose, initialize_config_dir
 from harness.config import ConfigError, accumulation_steps, register_configs, validate
 from harness.engine import HarnessGRPOTrainer
 from harness.models import build_tiny
-from harness.run import grpo_args, reward_funcs
+from harness.training_run import grpo_args, reward_funcs
 from harness.tasks.datasets import train_dataset
 
 CONF = str(Path(__file__).resolve().parents[2] / "conf")

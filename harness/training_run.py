@@ -28,7 +28,7 @@ from harness.errors import ConfigError
 from harness.engine import HarnessGRPOTrainer
 from harness.models import load_pretrained
 from harness.grading.trl import MathAccuracy, OneBoxFormat
-from harness.rundir import (CHECKPOINTS, FINAL, METRICS_FILE, MetricsLog, RunRecord, checkpoint_step,
+from harness.run_dir import (CHECKPOINTS, FINAL, METRICS_FILE, MetricsLog, RunRecord, checkpoint_step,
                             discard_evals_after, publish_dir, read_metrics)
 from harness.tasks.datasets import rows_dataset
 from harness.wandb_log import mirror
@@ -188,7 +188,7 @@ def build_trainer(cfg: TrainConfig, model: Any, tokenizer: Any, args: GRPOConfig
 
 
 def _model_source(cfg: TrainConfig, cache: Path) -> str:
-    if not cfg.model.tiny:
+    if not cfg.model.build:
         return cfg.model.source
     from harness.warmstart import warm_start
 
