@@ -18,9 +18,7 @@ from analysis.load import AnalysisWarning, Sweep
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "sweep_dirs", nargs="+", help="sweep or run directories (searched recursively)"
-    )
+    parser.add_argument("sweep_dirs", nargs="+", help="sweep or run directories (searched recursively)")
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--k", type=int, default=16, help="k of the pass@k tables (default 16)")
     parser.add_argument(
@@ -32,9 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_warning(
-    message: Warning | str, category: type[Warning], *_: object, **__: object
-) -> None:
+def _print_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
     prefix = "warning" if issubclass(category, AnalysisWarning) else category.__name__
     print(f"{prefix}: {message}", file=sys.stderr)
 

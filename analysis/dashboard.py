@@ -118,9 +118,7 @@ def read_plan(name: str, sweeps: Path = SWEEPS, conf: Path = CONF) -> SweepPlan:
     rest = [k for k in varied if k not in HEAD and k not in numeric]
     sweep_dir = str((hydra.get("sweep") or {}).get("dir", ""))
     group = Path(sweep_dir).name if sweep_dir and "${" not in sweep_dir else name
-    benches = _benchmarks(data.get("defaults") or []) or _benchmarks(
-        _yaml(conf / "train.yaml")["defaults"]
-    )
+    benches = _benchmarks(data.get("defaults") or []) or _benchmarks(_yaml(conf / "train.yaml")["defaults"])
     ks = (data.get("eval") or {}).get("k") or _yaml(conf / "eval" / "default.yaml")["k"]
     return SweepPlan(
         name,
@@ -170,13 +168,10 @@ def _final_panels(plan: SweepPlan, k: int) -> list[Panel]:
     others = [a for a in plan.axes if a not in HEAD]
     if others:
         columns = [
-            wr.ParallelCoordinatesPlotColumn(metric=wr.Config(a), display_name=names.key(a))
-            for a in others
+            wr.ParallelCoordinatesPlotColumn(metric=wr.Config(a), display_name=names.key(a)) for a in others
         ]
         columns.append(
-            wr.ParallelCoordinatesPlotColumn(
-                metric=wr.SummaryMetric(final), display_name=_title(final)
-            )
+            wr.ParallelCoordinatesPlotColumn(metric=wr.SummaryMetric(final), display_name=_title(final))
         )
         panels.append(
             wr.ParallelCoordinatesPlot(
@@ -203,21 +198,13 @@ def build_workspace(plan: SweepPlan, entity: str, project: str, k: int = 16) -> 
         raise DashboardError(f"sweep {plan.name} logs pass@k for k in {list(plan.ks)}, not k={k}")
     sections = [
         ws.Section(name="Final evaluation", panels=_final_panels(plan, k), is_open=True),
-        ws.Section(
-            name="Training curves", panels=[_curve([m], _title(m)) for m in TRAINING], is_open=True
-        ),
+        ws.Section(name="Training curves", panels=[_curve([m], _title(m)) for m in TRAINING], is_open=True),
         ws.Section(
             name="pass@k during training",
             is_open=True,
             panels=[
-                *(
-                    _curve([f"eval/{AVG}/pass@{j}"], _title(f"eval/{AVG}/pass@{j}"))
-                    for j in plan.ks
-                ),
-                *(
-                    _curve([f"eval/{b}/pass@{k}"], _title(f"eval/{b}/pass@{k}"))
-                    for b in plan.benchmarks
-                ),
+                *(_curve([f"eval/{AVG}/pass@{j}"], _title(f"eval/{AVG}/pass@{j}")) for j in plan.ks),
+                *(_curve([f"eval/{b}/pass@{k}"], _title(f"eval/{b}/pass@{k}")) for b in plan.benchmarks),
             ],
         ),
     ]
@@ -250,9 +237,7 @@ def save(workspace: ws.Workspace, sweep: str) -> str:
 
     name = view_name(sweep)
     try:
-        workspace._internal_id = internal.View.from_name(
-            workspace.entity, workspace.project, name
-        ).id
+        workspace._internal_id = internal.View.from_name(workspace.entity, workspace.project, name).id
     except ValueError:  # not saved yet: created under the fixed name
         workspace._internal_id = ""
     workspace._internal_name = name
@@ -260,20 +245,12 @@ def save(workspace: ws.Workspace, sweep: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m analysis.dashboard", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m analysis.dashboard", description=__doc__.splitlines()[0])
     parser.add_argument("--sweep", nargs="+", required=True, help="sweep names (files in sweeps/)")
     parser.add_argument("--entity", help="W&B entity (required unless --dry-run)")
-    parser.add_argument(
-        "--project", default=None, help="W&B project (default: logger.wandb.project)"
-    )
-    parser.add_argument(
-        "--k", type=int, default=16, help="k of the final pass@k panels (default 16)"
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="write the specs as JSON; contact nothing"
-    )
+    parser.add_argument("--project", default=None, help="W&B project (default: logger.wandb.project)")
+    parser.add_argument("--k", type=int, default=16, help="k of the final pass@k panels (default 16)")
+    parser.add_argument("--dry-run", action="store_true", help="write the specs as JSON; contact nothing")
     parser.add_argument("--out", default="dashboards", help="where --dry-run writes <sweep>.json")
     return parser
 
@@ -292,8 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     project = args.project or _default_project()
     try:
         built = {
-            s: build_workspace(read_plan(s), args.entity or "ENTITY", project, args.k)
-            for s in args.sweep
+            s: build_workspace(read_plan(s), args.entity or "ENTITY", project, args.k) for s in args.sweep
         }
     except DashboardError as err:
         parser.error(str(err))

@@ -51,15 +51,11 @@ def curves(steps: pd.DataFrame, metric: str, smooth: int = 1) -> pd.DataFrame:
     cols = ["run", "step", metric] + [c for c in ("train/prompts", "train/tokens") if c in steps]
     out = steps[cols].dropna(subset=[metric]).sort_values(["run", "step"]).reset_index(drop=True)
     if smooth > 1:
-        out[metric] = out.groupby("run")[metric].transform(
-            lambda x: x.rolling(smooth, min_periods=1).mean()
-        )
+        out[metric] = out.groupby("run")[metric].transform(lambda x: x.rolling(smooth, min_periods=1).mean())
     return out
 
 
-def targets(
-    curve: pd.DataFrame, runs: pd.DataFrame, metric: str, target: float | dict | None
-) -> pd.Series:
+def targets(curve: pd.DataFrame, runs: pd.DataFrame, metric: str, target: float | dict | None) -> pd.Series:
     """The target per run: a number, a {model: number} dict, or the default (see module doc)."""
     run_ids = pd.Index(curve["run"].unique(), name="run")
     model = runs.set_index("run")[MODEL].reindex(run_ids)
@@ -75,17 +71,13 @@ def targets(
 def first_reach(curve: pd.DataFrame, target: pd.Series, metric: str) -> pd.DataFrame:
     """Step, prompts and tokens at the first step where ``metric`` ≥ the run's target."""
     hit = (
-        curve[curve[metric] >= curve["run"].map(target).astype(float)]
-        .drop_duplicates("run")
-        .set_index("run")
+        curve[curve[metric] >= curve["run"].map(target).astype(float)].drop_duplicates("run").set_index("run")
     )
     return pd.DataFrame(
         {
             "steps to target": hit["step"],
             "prompts to target": hit.get("train/prompts"),
-            "tokens to target (M)": hit.get("train/tokens") / 1e6
-            if "train/tokens" in hit
-            else np.nan,
+            "tokens to target (M)": hit.get("train/tokens") / 1e6 if "train/tokens" in hit else np.nan,
         }
     )
 
@@ -93,11 +85,7 @@ def first_reach(curve: pd.DataFrame, target: pd.Series, metric: str) -> pd.DataF
 def auc(curve: pd.DataFrame, metric: str) -> pd.Series:
     """Time-averaged metric: trapezoid area over the step span (the value itself for one step)."""
     by_run = curve.groupby("run")
-    area = (
-        (by_run["step"].diff() * (curve[metric] + by_run[metric].shift()) / 2)
-        .groupby(curve["run"])
-        .sum()
-    )
+    area = (by_run["step"].diff() * (curve[metric] + by_run[metric].shift()) / 2).groupby(curve["run"]).sum()
     span = by_run["step"].max() - by_run["step"].min()
     return (area / span).where(span > 0, by_run[metric].first())
 
@@ -116,11 +104,7 @@ def per_run(
     out = out.join(first_reach(smoothed, goal, metric)).join(auc(raw, metric).rename("AUC"))
     final = scores.scores(sweep, [1], last_only=True)
     acc = final[final["benchmark"] == scores.AVG].set_index("run")["pass@1"] * 100.0
-    tokens = (
-        raw.groupby("run")["train/tokens"].last()
-        if "train/tokens" in raw
-        else pd.Series(dtype=float)
-    )
+    tokens = raw.groupby("run")["train/tokens"].last() if "train/tokens" in raw else pd.Series(dtype=float)
     out["final accuracy (%)"] = acc
     out["accuracy (%) per M tokens"] = acc / (tokens / 1e6)
     out["target"] = goal

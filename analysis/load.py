@@ -170,9 +170,7 @@ def _read_config(path: Path) -> dict:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
-        raise BrokenRun(
-            f"{path}{where}: invalid YAML ({getattr(err, 'problem', None) or err})"
-        ) from None
+        raise BrokenRun(f"{path}{where}: invalid YAML ({getattr(err, 'problem', None) or err})") from None
     except (OSError, UnicodeDecodeError) as err:
         raise BrokenRun(f"{path}: unreadable ({err})") from None
     if not isinstance(cfg, dict):
@@ -277,11 +275,7 @@ def runs_frame(rows: list[dict], configs: list[dict]) -> tuple[pd.DataFrame, lis
     for key in HEAD:
         if key not in flat:
             flat[key] = pd.Series([None] * len(configs), dtype=object)
-    info = (
-        pd.DataFrame(rows)
-        if rows
-        else pd.DataFrame({c: pd.Series(dtype=object) for c in RUN_COLUMNS})
-    )
+    info = pd.DataFrame(rows) if rows else pd.DataFrame({c: pd.Series(dtype=object) for c in RUN_COLUMNS})
     extra = [c for c in info.columns if c not in RUN_COLUMNS and c not in flat.columns]
     info = info.reindex(columns=RUN_COLUMNS + extra)
     config_keys = list(flat.columns)
@@ -294,9 +288,7 @@ def _run_array(names: list[str], counts: list[int]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(codes, pa.array(names, pa.string())).cast(pa.string())
 
 
-def metrics_frames(
-    runs: Sequence[str], metrics: Sequence[list[dict]]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def metrics_frames(runs: Sequence[str], metrics: Sequence[list[dict]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training steps, evaluation lines) from each run's parsed metrics lines.
 
     A line may in principle carry both kinds, so each frame keeps the rows where

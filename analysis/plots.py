@@ -48,9 +48,7 @@ def _labelled(sweep: Sweep, runs: pd.DataFrame, exclude: Iterable[str] = ()) -> 
     """Finished ``runs`` with a ``label`` column naming each variant (without its model)."""
     runs = runs[(runs["status"] == FINISHED) & runs[MODEL].notna()]
     keys = variants.label_keys(runs, variants.identity_keys(sweep.config_keys), [MODEL, *exclude])
-    labels = [
-        names.label(dict(zip(keys, row, strict=True))) for row in variants.row_tuples(runs, keys)
-    ]
+    labels = [names.label(dict(zip(keys, row, strict=True))) for row in variants.row_tuples(runs, keys)]
     return runs.assign(label=labels)
 
 
@@ -68,11 +66,7 @@ def training_curves(sweep: Sweep, metric: str = "train/reward_mean", x: str = "s
     x-range."""
     runs = _labelled(sweep, sweep.runs)
     have = {metric, x} <= set(sweep.steps.columns)
-    data = (
-        sweep.steps.dropna(subset=[metric, x]).sort_values(["run", x])
-        if have
-        else sweep.steps.iloc[:0]
-    )
+    data = sweep.steps.dropna(subset=[metric, x]).sort_values(["run", x]) if have else sweep.steps.iloc[:0]
     by_run = dict(tuple(data.groupby("run")))
     scale = 100.0 if names.is_percent(metric) else 1.0
     models = _models(runs)
@@ -84,9 +78,7 @@ def training_curves(sweep: Sweep, metric: str = "train/reward_mean", x: str = "s
                 continue
             lo, hi = max(s[x].min() for s in series), min(s[x].max() for s in series)
             grid = np.linspace(lo, hi, GRID_POINTS) if hi > lo else np.array([lo])
-            ys = np.array(
-                [np.interp(grid, s[x].to_numpy(float), s[metric].to_numpy(float)) for s in series]
-            )
+            ys = np.array([np.interp(grid, s[x].to_numpy(float), s[metric].to_numpy(float)) for s in series])
             _band(ax, grid, ys * scale, str(label))
         ax.set_xlabel(names.metric(x))
         _legend(ax)

@@ -57,9 +57,7 @@ def _cells(table: Table, bold: str, mark: str) -> list[list[str]]:
 
 def _md(text: object) -> str:
     return (
-        ""
-        if text is None or (isinstance(text, float) and pd.isna(text))
-        else str(text).replace("|", r"\|")
+        "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text).replace("|", r"\|")
     )
 
 
@@ -75,9 +73,7 @@ def _md_table(head: list[str], rows: list[list[str]], right_from: int) -> list[s
 def to_markdown(table: Table) -> str:
     """Title, caption, the table (bold best, "—" gaps) and numbered footnotes."""
     lines = [f"**{table.title}.** {table.caption()}", ""]
-    lines += _md_table(
-        table.header(), _cells(table, "**{}**", "<sup>{}</sup>"), table.mean.index.nlevels
-    )
+    lines += _md_table(table.header(), _cells(table, "**{}**", "<sup>{}</sup>"), table.mean.index.nlevels)
     _, notes = table.footnotes()
     if notes:
         lines += [""] + [f"<sup>{i}</sup> {text}  " for i, text in enumerate(notes, 1)]
@@ -99,10 +95,7 @@ def latex_escape(text: object) -> str:
 
 def _latex_row(cells: list[str]) -> str:
     escaped = [
-        latex_escape(c)
-        .replace(_BOLD, r"\textbf{")
-        .replace(_MARK, r"\textsuperscript{")
-        .replace(_END, "}")
+        latex_escape(c).replace(_BOLD, r"\textbf{").replace(_MARK, r"\textsuperscript{").replace(_END, "}")
         for c in cells
     ]
     return " & ".join(escaped) + r" \\"
@@ -169,7 +162,6 @@ def to_csv_frame(table: Table) -> pd.DataFrame:
         for col in table.extra.columns:
             frame[str(col)] = table.extra[col]
     frame["notes"] = [
-        "; ".join(dict.fromkeys(t for (r, _), t in table.notes.items() if r == row))
-        for row in frame.index
+        "; ".join(dict.fromkeys(t for (r, _), t in table.notes.items() if r == row)) for row in frame.index
     ]
     return frame.reset_index()

@@ -59,9 +59,7 @@ def figures(sweep: Sweep, k: int) -> dict[str, Callable[[], Figure]]:
             short = metric.split("/")[1]
             figs[f"{short}_vs_step"] = lambda m=metric: plots.training_curves(sweep, m, "step")
             if "train/tokens" in sweep.steps:
-                figs[f"{short}_vs_tokens"] = lambda m=metric: plots.training_curves(
-                    sweep, m, "train/tokens"
-                )
+                figs[f"{short}_vs_tokens"] = lambda m=metric: plots.training_curves(sweep, m, "train/tokens")
     figs["pass_at_k"] = lambda: plots.pass_at_k_curve(sweep)
     for axis in tables.ablation_axes(sweep):
         figs[f"ablation_{axis}"] = lambda a=axis: plots.ablation_curve(sweep, a, k)
@@ -88,8 +86,7 @@ def write_all(sweep: Sweep, out: str | Path, k: int = 16, target: float | None =
     made = tables.all_tables(sweep, k=k, target=target)
     for table in made:
         lines.append(
-            f"- **{table.title}.** {table.caption()} "
-            f"{_links(write_table(table, out / 'tables'), out)}"
+            f"- **{table.title}.** {table.caption()} {_links(write_table(table, out / 'tables'), out)}"
         )
     reference = tables.paper_reference(made[0])
     caption = "Numbers the papers state, cited, beside ours where we ran the same method and model"

@@ -33,10 +33,7 @@ METHOD_ORDER = ["grpo", "grpo_lambda", "gspo", "ptrace", "strace"]
 DELTA = "Δ avg vs GRPO"
 PAPER = "paper Δ"
 BASELINE = "grpo"
-_TIES = (
-    "ties at the shown precision are all bold; nothing is bold where there is one value "
-    "or all values tie"
-)
+_TIES = "ties at the shown precision are all bold; nothing is bold where there is one value or all values tie"
 
 
 def _sort_key(row: tuple) -> tuple:
@@ -70,9 +67,7 @@ def _expected_cells(runs: pd.DataFrame, column: str | None, per_method: bool) ->
         models.setdefault(row[1] if per_method else None, set()).add(row[0])
     col_values = runs[column] if column else [None] * len(runs)
     seen = {(row[1:], col) for row, col in zip(runs["_row"], col_values, strict=True)}
-    return {
-        ((m, *other), col) for other, col in seen for m in models[other[0] if per_method else None]
-    }
+    return {((m, *other), col) for other, col in seen for m in models[other[0] if per_method else None]}
 
 
 def build_table(
@@ -178,9 +173,7 @@ def _notes(
             bad = [r for r in cell if r["status"] != FINISHED]
             novalue = [r for r in cell if r["status"] == FINISHED and (r["run"], col) not in have]
             parts = [f"not finished: {_describe(bad)}"] if bad else []
-            parts += (
-                [f"no {table.column_label(col)} value: {_describe(novalue)}"] if novalue else []
-            )
+            parts += [f"no {table.column_label(col)} value: {_describe(novalue)}"] if novalue else []
             label = _label(row, keys)
             label += f", {names.key(column)}={names.value(column, col)}" if per_run_col else ""
             if pd.isna(table.mean.at[row, col]):
@@ -228,9 +221,7 @@ def row_keys(sweep: Sweep, runs: pd.DataFrame, exclude: Iterable[str] = ()) -> l
     return variants.label_keys(runs, variants.identity_keys(sweep.config_keys), exclude)
 
 
-def main_table(
-    sweep: Sweep, k: int = 16, step: int | None = None, references: bool = True
-) -> Table:
+def main_table(sweep: Sweep, k: int = 16, step: int | None = None, references: bool = True) -> Table:
     """Methods × benchmarks pass@k (default 16) and their average, per model.
 
     Uses each run's last evaluated step unless ``step`` is given. With
@@ -383,11 +374,7 @@ def efficiency_table(
     per_run = efficiency.per_run(sweep, target=target, metric=metric, smooth=smooth)
     cols = list(efficiency.COLUMNS)
     values = per_run.melt(id_vars="run", value_vars=cols, var_name="metric", value_name="value")
-    targets = (
-        per_run.merge(runs[["run", variants.MODEL]], on="run")
-        .groupby(variants.MODEL)["target"]
-        .first()
-    )
+    targets = per_run.merge(runs[["run", variants.MODEL]], on="run").groupby(variants.MODEL)["target"].first()
     shown = ", ".join(f"{names.model(m)}: {t:.3g}" for m, t in targets.items() if pd.notna(t))
     table = build_table(
         values,
@@ -402,9 +389,7 @@ def efficiency_table(
         column_kind="as is",
         unit=efficiency.UNITS,
     )
-    table.best_rule = table.best_rule.replace(
-        "Bold:", "Bold (fewer steps, prompts and tokens are better):"
-    )
+    table.best_rule = table.best_rule.replace("Bold:", "Bold (fewer steps, prompts and tokens are better):")
     return table
 
 

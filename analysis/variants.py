@@ -89,16 +89,12 @@ def resolve(name: str, config_keys: Sequence[str]) -> str:
     if len(matches) == 1:
         return matches[0]
     if matches:
-        raise ConfigKeyError(
-            f"config key {name!r} is ambiguous ({', '.join(matches)}): give the full key"
-        )
+        raise ConfigKeyError(f"config key {name!r} is ambiguous ({', '.join(matches)}): give the full key")
     by_last: dict[str, list[str]] = {}
     for k in keys:
         by_last.setdefault(k.rsplit(".", 1)[-1], []).append(k)
     close = [
-        k
-        for last in difflib.get_close_matches(name.rsplit(".", 1)[-1], by_last, n=4)
-        for k in by_last[last]
+        k for last in difflib.get_close_matches(name.rsplit(".", 1)[-1], by_last, n=4) for k in by_last[last]
     ]
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise ConfigKeyError(f"no config key {name!r} in these runs{hint}")
@@ -140,8 +136,7 @@ def check_axis(runs: pd.DataFrame, key: str) -> None:
     if not varied(runs, [key]):
         values = ", ".join(sorted({str(v) for v in runs[key].tolist()})) if len(runs) else "no runs"
         raise NotAnAxis(
-            f"these runs do not vary {key} within any model and method ({values}): "
-            "nothing to ablate"
+            f"these runs do not vary {key} within any model and method ({values}): nothing to ablate"
         )
 
 

@@ -53,9 +53,7 @@ def full_config(method: dict, model: str, seed: int) -> dict:
         "trainer": dataclasses.asdict(TrainerConfig(seed=seed)),
         "logger": dataclasses.asdict(LoggerConfig()),
         "eval": dataclasses.asdict(EvalConfig()),
-        "benchmark": {
-            b: dataclasses.asdict(BenchmarkConfig(name=b, source="arith")) for b in BENCHMARKS
-        },
+        "benchmark": {b: dataclasses.asdict(BenchmarkConfig(name=b, source="arith")) for b in BENCHMARKS},
         "cache_dir": ".cache/harness",
         "run_name": "",
     }
@@ -135,12 +133,7 @@ def write_run(
 
 def generate(root: Path, runs: int, steps: int, problems: int, eval_every: int) -> None:
     rng = np.random.default_rng(0)
-    grid = (
-        (seed, model, method)
-        for seed in itertools.count()
-        for model in MODELS
-        for method in CONFIGS
-    )
+    grid = ((seed, model, method) for seed in itertools.count() for model in MODELS for method in CONFIGS)
     for job, (seed, model, method) in zip(range(runs), grid, strict=False):
         write_run(root / str(job), method, model, seed, steps, problems, eval_every, rng)
 

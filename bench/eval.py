@@ -55,32 +55,53 @@ def bench_evaluate(args: argparse.Namespace) -> dict[str, float]:
     from harness.eval.runner import evaluate
 
     model, tokenizer, source = load_model(args)
-    cfg = EvalConfig(n=args.n, k=[1, 4, args.n], temperature=1.0, top_p=1.0, max_new_tokens=args.max_new_tokens,
-                     batch_size=args.batch_size, progress=False, samples_per_benchmark=0)
+    cfg = EvalConfig(
+        n=args.n,
+        k=[1, 4, args.n],
+        temperature=1.0,
+        top_p=1.0,
+        max_new_tokens=args.max_new_tokens,
+        batch_size=args.batch_size,
+        progress=False,
+        samples_per_benchmark=0,
+    )
     bench = {"arith_test": {"source": "arith", "n_problems": args.problems}}
     with tempfile.TemporaryDirectory() as tmp:
-        evaluate(model, tokenizer, {"arith_test": {"source": "arith", "n_problems": 2}}, cfg, step=0, run_dir=tmp)
+        evaluate(
+            model, tokenizer, {"arith_test": {"source": "arith", "n_problems": 2}}, cfg, step=0, run_dir=tmp
+        )
         res = evaluate(model, tokenizer, bench, cfg, step=0, run_dir=tmp)  # timed run (after warm-up)
     t = res.timing
     print(f"model: {source}")
-    print(f"evaluate: {int(t['problems'])} problems x n={args.n}, max_new_tokens={args.max_new_tokens}, "
-          f"batch_size={args.batch_size}, torch threads={_threads()}")
+    print(
+        f"evaluate: {int(t['problems'])} problems x n={args.n}, max_new_tokens={args.max_new_tokens}, "
+        f"batch_size={args.batch_size}, torch threads={_threads()}"
+    )
     print(f"  wall {t['total_s']:.2f}s  generate {t['generate_s']:.2f}s  verify {t['verify_s'] * 1e3:.1f}ms")
     print(f"  problems/s          {t['problems'] / t['total_s']:.2f}")
     print(f"  completions/s       {t['problems'] * args.n / t['total_s']:.1f}")
     print(f"  generated tokens/s  {t['tokens'] / t['generate_s']:.0f}  ({int(t['tokens'])} tokens)")
     share = t["verify_s"] / t["total_s"]
     print(f"  verification share  {share:.2%}  (limit {MAX_VERIFY_SHARE:.0%})")
-    print(f"  pass@1 {res.metrics['eval/arith_test/pass@1']:.3f}  pass@{args.n} "
-          f"{res.metrics[f'eval/arith_test/pass@{args.n}']:.3f}")
+    print(
+        f"  pass@1 {res.metrics['eval/arith_test/pass@1']:.3f}  pass@{args.n} "
+        f"{res.metrics[f'eval/arith_test/pass@{args.n}']:.3f}"
+    )
     return {"verify_share": share}
 
 
 def synthetic_completions(count: int, seed: int = 0) -> list[tuple[str, str]]:
     """(completion, gold) pairs: 60% boxed integers (half right), 25% symbolic, 15% no box."""
     rng = random.Random(seed)
-    symbolic = [(r"\frac{1}{2}", "0.5"), (r"2\sqrt{2}", r"\sqrt{8}"), (r"x=3", "3"), (r"(1,2]", "(1,2]"),
-                (r"\frac{\sqrt{3}}{2}", r"\frac{\sqrt3}{2}"), (r"3\pi", r"\pi"), (r"x^2+1", "1+x^2")]
+    symbolic = [
+        (r"\frac{1}{2}", "0.5"),
+        (r"2\sqrt{2}", r"\sqrt{8}"),
+        (r"x=3", "3"),
+        (r"(1,2]", "(1,2]"),
+        (r"\frac{\sqrt{3}}{2}", r"\frac{\sqrt3}{2}"),
+        (r"3\pi", r"\pi"),
+        (r"x^2+1", "1+x^2"),
+    ]
     out = []
     for _ in range(count):
         body = "7 + 5 = 12. 12 * 3 = 36. 36 - 4 = 32. " * rng.randint(1, 8)
@@ -107,7 +128,9 @@ def bench_verification(count: int) -> None:
     scores = [grading.math_reward(c, g) for c, g in pairs]
     dt = time.perf_counter() - t0
     print(f"verification: {count} synthetic completions (60% boxed ints, 25% symbolic, 15% unboxed)")
-    print(f"  {count / dt:,.0f} completions/s  ({dt / count * 1e6:.0f} us each; mean reward {sum(scores) / count:.3f})")
+    print(
+        f"  {count / dt:,.0f} completions/s  ({dt / count * 1e6:.0f} us each; mean reward {sum(scores) / count:.3f})"
+    )
 
 
 def _threads() -> int:
@@ -117,9 +140,13 @@ def _threads() -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--checkpoint", default="", help="from_pretrained dir to evaluate")
-    parser.add_argument("--warm-start", action="store_true", help="train the cached tiny warm start if missing")
+    parser.add_argument(
+        "--warm-start", action="store_true", help="train the cached tiny warm start if missing"
+    )
     parser.add_argument("--cache-dir", default=".cache/harness")
     parser.add_argument("--problems", type=int, default=32)
     parser.add_argument("--n", type=int, default=16)

@@ -26,7 +26,7 @@ import ctypes
 import ctypes.util
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -65,7 +65,9 @@ def make_inputs(B: int, T: int, device: str, dtype: torch.dtype, seed: int = 0) 
         "mask": (torch.arange(T)[None, :] < lengths).float(),
         "entropy": torch.rand(B, T, generator=g) * 2,
     }
-    inputs = {k: v.to(device=device, dtype=dtype if k != "mask" else torch.float32) for k, v in inputs.items()}
+    inputs = {
+        k: v.to(device=device, dtype=dtype if k != "mask" else torch.float32) for k, v in inputs.items()
+    }
     inputs["logp"].requires_grad_()
     return inputs
 
@@ -176,7 +178,9 @@ def methods_table(B: int, Ts: list[int], device: str, dtype: torch.dtype, repeat
 
 def dense_table(B: int, Ts: list[int], device: str, dtype: torch.dtype, repeats: int) -> None:
     """Dense T×T grpo_lambda against the O(B·T) scan on the same tensors."""
-    print(f"\n## dense T×T (the authors' released code) vs fast prefix sum (grpo_lambda, both, λ = 0.99), B = {B}")
+    print(
+        f"\n## dense T×T (the authors' released code) vs fast prefix sum (grpo_lambda, both, λ = 0.99), B = {B}"
+    )
     print(f"{'T':>6} {'dense ms':>10} {'fast ms':>9} {'speedup':>8} {'dense MiB':>10} {'fast MiB':>9}")
     for T in Ts:
         inputs = make_inputs(B, T, device, dtype)
@@ -191,11 +195,15 @@ def dense_table(B: int, Ts: list[int], device: str, dtype: torch.dtype, repeats:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
     parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: stable on a shared box)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="CPU threads (default 1: stable on a shared box)"
+    )
     args = parser.parse_args()
     dtype = getattr(torch, args.dtype)
     if args.device == "cpu":

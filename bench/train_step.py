@@ -27,44 +27,59 @@ from harness.config import register_configs, validate
 from harness.engine import HarnessGRPOTrainer
 from harness.methods import METHODS
 from harness.models import load_pretrained, train_tiny_tokenizer
-from harness.training_run import grpo_args, reward_funcs, seed_everything
 from harness.tasks.datasets import train_dataset
+from harness.training_run import grpo_args, reward_funcs, seed_everything
 from harness.warmstart import warm_start
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
-QWEN3_1_7B = dict(hidden_size=2048, intermediate_size=6144, num_hidden_layers=28, num_attention_heads=16,
-                  num_key_value_heads=8, head_dim=128, vocab_size=151936, max_position_embeddings=40960,
-                  tie_word_embeddings=True)
+QWEN3_1_7B = {
+    "hidden_size": 2048,
+    "intermediate_size": 6144,
+    "num_hidden_layers": 28,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 8,
+    "head_dim": 128,
+    "vocab_size": 151936,
+    "max_position_embeddings": 40960,
+    "tie_word_embeddings": True,
+}
 
 
 class StepTimer(TrainerCallback):
     def __init__(self) -> None:
         self.times: list[float] = []
 
-    def on_step_begin(self, args, state, control, **kwargs):  # noqa: ANN001
+    def on_step_begin(self, args, state, control, **kwargs):
         self._t = time.perf_counter()
 
-    def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
+    def on_step_end(self, args, state, control, **kwargs):
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         self.times.append(time.perf_counter() - self._t)
 
 
-def _cfg(method: str, overrides: list[str]):  # noqa: ANN202
+def _cfg(method: str, overrides: list[str]):
     register_configs()
     with initialize_config_dir(str(CONF), version_base="1.3"):
         return validate(compose("train", overrides=[f"method={method}", "logger=none", *overrides]))
 
 
-def _time(method: str, model_path: str, steps: int, overrides: list[str], plain: bool = False) -> tuple[float, float]:
+def _time(
+    method: str, model_path: str, steps: int, overrides: list[str], plain: bool = False
+) -> tuple[float, float]:
     cfg = _cfg("grpo" if plain else method, [f"trainer.steps={steps}", *overrides])
     seed_everything(cfg.trainer.seed)
     model, tok = load_pretrained(model_path)
     with tempfile.TemporaryDirectory() as tmp:
         args = grpo_args(cfg, Path(tmp))
         args.save_strategy, args.disable_tqdm, args.report_to = "no", True, "none"
-        kwargs = dict(model=model, reward_funcs=reward_funcs(cfg), args=args,
-                      train_dataset=train_dataset(cfg.task), processing_class=tok)
+        kwargs = {
+            "model": model,
+            "reward_funcs": reward_funcs(cfg),
+            "args": args,
+            "train_dataset": train_dataset(cfg.task),
+            "processing_class": tok,
+        }
         if plain:
             args.loss_type, args.importance_sampling_level = "grpo", "token"
             trainer = GRPOTrainer(**kwargs)
@@ -82,8 +97,10 @@ def tiny_table(steps: int, overrides: list[str]) -> None:
     path = str(warm_start(cfg.model, cfg.task, cfg.trainer.seed, Path(".cache/harness").resolve()))
     _time("grpo", path, 2, overrides, plain=True)  # warm-up: allocator, first-call costs
     base, base_min = _time("grpo", path, steps, overrides, plain=True)
-    print(f"tiny model, {cfg.trainer.prompts_per_step} prompts x {cfg.trainer.group_size} samples, "
-          f"{cfg.trainer.max_completion_length} new tokens, {steps} steps (median of steps 2..)")
+    print(
+        f"tiny model, {cfg.trainer.prompts_per_step} prompts x {cfg.trainer.group_size} samples, "
+        f"{cfg.trainer.max_completion_length} new tokens, {steps} steps (median of steps 2..)"
+    )
     print(f"{'method':<14}{'median s':>9}{'min s':>9}{'ratio':>8}{'min ratio':>10}")
     print(f"{'TRL grpo':<14}{base:>9.3f}{base_min:>9.3f}{1.0:>8.2f}{1.0:>10.2f}")
     for name in METHODS:

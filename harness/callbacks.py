@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from transformers import TrainerCallback
 from transformers.trainer_callback import ProgressCallback
@@ -44,11 +45,11 @@ class RunDirCallback(TrainerCallback):
         self.metrics = metrics
         self.start = time.time() - wall_offset
 
-    def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+    def on_log(self, args, state, control, logs=None, **kwargs):
         if state.is_world_process_zero and logs and "loss" in logs:
             self.metrics.write(state.global_step, train_row(logs, time.time() - self.start))
 
-    def on_pre_optimizer_step(self, args, state, control, **kwargs):  # noqa: ANN001
+    def on_pre_optimizer_step(self, args, state, control, **kwargs):
         faults.point("step")  # tests/reliability: a kill in the middle of a step
 
 
@@ -59,7 +60,7 @@ class EvalCallback(TrainerCallback):
         self.evaluate = evaluate
         self.interval = interval
 
-    def on_step_end(self, args, state, control, model=None, **kwargs):  # noqa: ANN001
+    def on_step_end(self, args, state, control, model=None, **kwargs):
         step = state.global_step
         if self.interval and step % self.interval == 0 and step < state.max_steps:
             self.evaluate(model, step)
@@ -68,7 +69,7 @@ class EvalCallback(TrainerCallback):
 class RewardProgressCallback(ProgressCallback):
     """transformers' progress bar (steps, ETA) with reward and accuracy instead of raw log dicts."""
 
-    def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+    def on_log(self, args, state, control, logs=None, **kwargs):
         if state.is_world_process_zero and self.training_bar is not None and logs and "reward" in logs:
             acc = logs.get("rewards/math_reward/mean", float("nan"))
             self.training_bar.set_postfix(reward=f"{logs['reward']:.3f}", acc=f"{acc:.3f}")

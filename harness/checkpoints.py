@@ -16,8 +16,9 @@ import logging
 import os
 import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 
@@ -55,8 +56,11 @@ def _check_json(path: Path) -> None:
 
 
 CHECKS: dict[str, Callable[[Path], None]] = {
-    ".safetensors": _check_safetensors, ".pt": _check_torch_zip, ".pth": _check_torch_zip,
-    ".bin": _check_torch_zip, ".json": _check_json,
+    ".safetensors": _check_safetensors,
+    ".pt": _check_torch_zip,
+    ".pth": _check_torch_zip,
+    ".bin": _check_torch_zip,
+    ".json": _check_json,
 }
 
 
@@ -86,7 +90,7 @@ def damage(ckpt: Path) -> str | None:
     for path in sorted(p for p in ckpt.rglob("*") if p.is_file() and p.suffix in CHECKS):
         try:
             CHECKS[path.suffix](path)
-        except Exception as err:  # noqa: BLE001 - whatever the library raises, it means "cannot load"
+        except Exception as err:
             return f"{path.relative_to(ckpt)} cannot be loaded ({type(err).__name__}: {err})"
     step = json.loads((ckpt / TRAINER_STATE).read_text()).get("global_step")
     if step != checkpoint_step(ckpt):
@@ -144,5 +148,7 @@ class AtomicCheckpoints:
         if self.args.should_save:
             publish_dir(root / STAGING / name, root / name)
             (root / STAGING).rmdir()
-            rotate_checkpoints(str(root), self.args.save_total_limit, self.state.best_model_checkpoint, use_mtime=True)
+            rotate_checkpoints(
+                str(root), self.args.save_total_limit, self.state.best_model_checkpoint, use_mtime=True
+            )
         self.accelerator.wait_for_everyone()

@@ -20,6 +20,7 @@ from harness.errors import ConfigError
 from harness.eval.config import BenchmarkConfig, EvalConfig
 from harness.eval.config import register_configs as register_eval_configs
 from harness.methods.advantages import SCALES
+from harness.plain import to_schema
 from harness.validation import check as _check
 from harness.validation import check_choice as _check_choice
 
@@ -72,8 +73,9 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         _check_choice(self.dtype, "model.dtype", ("float32", "bfloat16", "float16"))
-        _check(self.micro_batch_size >= 1, "model.micro_batch_size",
-               f"must be >= 1, got {self.micro_batch_size}")
+        _check(
+            self.micro_batch_size >= 1, "model.micro_batch_size", f"must be >= 1, got {self.micro_batch_size}"
+        )
 
     @property
     def source(self) -> str:
@@ -137,17 +139,27 @@ class TrainerConfig:
     trl: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for key in ("steps", "prompts_per_step", "mini_batches", "ppo_epochs", "max_completion_length",
-                    "save_steps"):
+        for key in (
+            "steps",
+            "prompts_per_step",
+            "mini_batches",
+            "ppo_epochs",
+            "max_completion_length",
+            "save_steps",
+        ):
             value = getattr(self, key)
             _check(value >= 1, f"trainer.{key}", f"must be >= 1, got {value}")
-        _check(self.group_size >= 2, "trainer.group_size",
-               f"must be >= 2 (advantages are group-relative), got {self.group_size}")
+        _check(
+            self.group_size >= 2,
+            "trainer.group_size",
+            f"must be >= 2 (advantages are group-relative), got {self.group_size}",
+        )
         _check(self.lr > 0, "trainer.lr", f"must be > 0, got {self.lr}")
-        _check(0 < self.temperature, "trainer.temperature", f"must be > 0, got {self.temperature}")
+        _check(self.temperature > 0, "trainer.temperature", f"must be > 0, got {self.temperature}")
         _check(0 < self.top_p <= 1, "trainer.top_p", f"must be in (0, 1], got {self.top_p}")
-        _check(0 <= self.warmup_ratio < 1, "trainer.warmup_ratio",
-               f"must be in [0, 1), got {self.warmup_ratio}")
+        _check(
+            0 <= self.warmup_ratio < 1, "trainer.warmup_ratio", f"must be in [0, 1), got {self.warmup_ratio}"
+        )
         _check_choice(self.scale_rewards, "trainer.scale_rewards", SCALES)
         _check_choice(self.rollout, "trainer.rollout", ROLLOUTS)
         from transformers.trainer_utils import SchedulerType
@@ -212,9 +224,12 @@ class TrainConfig:
     def __post_init__(self) -> None:
         m = self.model
         _check(bool(m.build or m.hub or m.path), "model", "set model.build, model.hub or model.path")
-        _check(not (m.build and m.path), "model.path",
-               f"{m.path!r} with model.build={m.build!r}: a built-in model is made from a config, not loaded; "
-               "drop model.path, or load a checkpoint with model.build='' model.path=<dir>")
+        _check(
+            not (m.build and m.path),
+            "model.path",
+            f"{m.path!r} with model.build={m.build!r}: a built-in model is made from a config, not loaded; "
+            "drop model.path, or load a checkpoint with model.build='' model.path=<dir>",
+        )
         _check_choice(self.resume, "resume", RESUME_MODES)
 
 
@@ -229,8 +244,13 @@ def register_configs() -> None:
     cs.store(name="train_schema", node=TrainConfig)
     for name, method in METHODS.items():  # `method=<name>`; conf/method/ holds only presets
         cs.store(group="method", name=name, node=method.config)
-    groups = {"model": ModelConfig, "task": TaskConfig, "trainer": TrainerConfig, "logger": LoggerConfig,
-              "distributed": DistributedConfig}
+    groups = {
+        "model": ModelConfig,
+        "task": TaskConfig,
+        "trainer": TrainerConfig,
+        "logger": LoggerConfig,
+        "distributed": DistributedConfig,
+    }
     for group, schema in groups.items():
         cs.store(group=group, name=f"{group}_schema", node=schema)
 
@@ -245,9 +265,11 @@ def accumulation_steps(cfg: TrainConfig, world_size: int) -> int:
     t, micro = cfg.trainer, cfg.model.micro_batch_size
     per_step = t.generation_batch_size
     if per_step % (t.mini_batches * micro * world_size):
-        raise ConfigError(f"trainer.prompts_per_step * trainer.group_size = {per_step} must be divisible by "
-                          f"trainer.mini_batches * model.micro_batch_size * world size = "
-                          f"{t.mini_batches} * {micro} * {world_size}")
+        raise ConfigError(
+            f"trainer.prompts_per_step * trainer.group_size = {per_step} must be divisible by "
+            f"trainer.mini_batches * model.micro_batch_size * world size = "
+            f"{t.mini_batches} * {micro} * {world_size}"
+        )
     return per_step // (t.mini_batches * micro * world_size)
 
 
@@ -256,10 +278,10 @@ def validate(cfg: DictConfig) -> TrainConfig:
     if cfg.get("method") is None:
         raise ConfigError("method: choose one, e.g. method=grpo")
     try:
-        OmegaConf.to_object(cfg.method)
+        OmegaConf.to_object(cfg.method)  # the method's own errors first, named method.<field>
     except ValueError as err:  # the method's messages start with the field name
         raise ConfigError(f"method.{err}") from None
     try:
-        return OmegaConf.to_object(cfg)
+        return to_schema(cfg, TrainConfig)
     except ValueError as err:  # our schemas' messages already name their key
         raise ConfigError(str(err)) from None

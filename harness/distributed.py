@@ -14,12 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from omegaconf import OmegaConf
 from transformers import TrainerCallback
+
+from harness.plain import plain_dict
 
 T = TypeVar("T")
 STRATEGIES = Path(__file__).resolve().parents[1] / "conf" / "distributed"
@@ -61,7 +64,7 @@ def trainer_kwargs(cfg: Any, world: int) -> dict[str, Any]:
     if cfg.distributed.strategy != "auto":
         return dict(cfg.distributed.trainer_args)
     option = OmegaConf.load(STRATEGIES / f"{strategy(cfg)}.yaml")
-    return OmegaConf.to_container(option.trainer_args, resolve=True)
+    return plain_dict(option.trainer_args)
 
 
 @contextmanager
@@ -101,7 +104,9 @@ def rank_zero_first(fn: Callable[..., T], *args: Any) -> T:
     return fn(*args)
 
 
-def on_main(trainer: Any, evaluate: Callable[[Any, int], dict[str, float]]) -> Callable[[Any, int], dict[str, float]]:
+def on_main(
+    trainer: Any, evaluate: Callable[[Any, int], dict[str, float]]
+) -> Callable[[Any, int], dict[str, float]]:
     """``evaluate(model, step)`` on rank 0 with the full weights (gathered under ZeRO-3); the other ranks wait."""
     if world_size() == 1:
         return evaluate
@@ -130,7 +135,7 @@ class ParamChecksums(TrainerCallback):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.trainer = trainer
 
-    def on_step_end(self, args, state, control, model=None, **kwargs):  # noqa: ANN001
+    def on_step_end(self, args, state, control, model=None, **kwargs):
         digest, total = hashlib.sha256(), 0.0
         for name, p in model.named_parameters():
             data = p.detach().float().cpu()
@@ -138,8 +143,13 @@ class ParamChecksums(TrainerCallback):
             total += data.double().sum().item()
         batches = getattr(self.trainer, "_buffered_inputs", None) or []  # TRL's generated batch on this rank
         prompts = hashlib.sha256(b"".join(b["prompt_ids"].cpu().numpy().tobytes() for b in batches))
-        row = {"step": state.global_step, "rank": self.rank, "sha256": digest.hexdigest(), "sum": total,
-               "prompts_sha256": prompts.hexdigest()}
+        row = {
+            "step": state.global_step,
+            "rank": self.rank,
+            "sha256": digest.hexdigest(),
+            "sum": total,
+            "prompts_sha256": prompts.hexdigest(),
+        }
         with self.path.open("a") as f:
             f.write(json.dumps(row) + "\n")
 

@@ -39,11 +39,11 @@ class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
         super().__init__(*args, **kwargs)
 
     # -- advantages -----------------------------------------------------------------------
-    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):  # noqa: ANN001
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         self._rewards = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
         return self._rewards
 
-    def _generate_and_score_completions(self, inputs):  # noqa: ANN001
+    def _generate_and_score_completions(self, inputs):
         out = super()._generate_and_score_completions(inputs)
         training = self.model.training
         group = self.num_generations if training else self.num_generations_eval
@@ -52,7 +52,7 @@ class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
         advantages = compute_advantages(rewards, group, scale=self.harness_scale)
         n = out["completion_ids"].size(0)
         rank = self.accelerator.process_index
-        out["advantages"] = advantages[rank * n:(rank + 1) * n].to(out["completion_ids"].device)
+        out["advantages"] = advantages[rank * n : (rank + 1) * n].to(out["completion_ids"].device)
         if training:
             self.tokens_seen += self.accelerator.gather(out["completion_mask"].sum()).sum().item()
             self.prompts_seen += rewards.numel() / group
@@ -62,7 +62,10 @@ class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
     def _accumulation_counts(self, inputs: dict[str, Any], batch: int) -> dict[str, Any]:
         """Per-process token and sequence counts of one optimizer step's accumulation window."""
         if not self.model.training:
-            return {"n_seqs": batch, "n_tokens": inputs["num_items_in_batch"] / self.accelerator.num_processes}
+            return {
+                "n_seqs": batch,
+                "n_tokens": inputs["num_items_in_batch"] / self.accelerator.num_processes,
+            }
         gas = self.current_gradient_accumulation_steps
         window = gas / self.args.steps_per_generation
         return {
@@ -70,7 +73,7 @@ class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
             "n_tokens": inputs["num_items_in_batch"] / self.accelerator.num_processes * window,
         }
 
-    def _compute_loss(self, model, inputs):  # noqa: ANN001
+    def _compute_loss(self, model, inputs):
         prompt_ids, completion_ids = inputs["prompt_ids"], inputs["completion_ids"]
         mask = inputs["completion_mask"]
         if "tool_mask" in inputs:
@@ -82,9 +85,15 @@ class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
         )
         old = inputs.get("old_per_token_logps")
         loss, metrics = policy_loss(
-            self.method, logp, logp.detach() if old is None else old, inputs["advantages"], mask,
-            entropy=entropy, ref_logp=inputs.get("ref_per_token_logps"),
-            max_len=self.max_completion_length, **self._accumulation_counts(inputs, completion_ids.size(0)),
+            self.method,
+            logp,
+            logp.detach() if old is None else old,
+            inputs["advantages"],
+            mask,
+            entropy=entropy,
+            ref_logp=inputs.get("ref_per_token_logps"),
+            max_len=self.max_completion_length,
+            **self._accumulation_counts(inputs, completion_ids.size(0)),
         )
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
@@ -94,11 +103,13 @@ class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
         self._log_method_metrics(metrics, entropy, mask)
         return loss
 
-    def _log_method_metrics(self, metrics: dict[str, float], entropy: torch.Tensor, mask: torch.Tensor) -> None:
+    def _log_method_metrics(
+        self, metrics: dict[str, float], entropy: torch.Tensor, mask: torch.Tensor
+    ) -> None:
         mode = "train" if self.model.training else "eval"
         values = torch.tensor(list(metrics.values()), device=mask.device, dtype=torch.float32)
         values = self.accelerator.gather(values[None]).mean(0).tolist()
-        for key, value in zip(metrics, values):
+        for key, value in zip(metrics, values, strict=True):
             self._metrics[mode][f"method/{key}"].append(value)
         ent = torch.stack([(entropy * mask).sum(), mask.sum()]).float()
         ent = self.accelerator.reduce(ent, reduction="sum")

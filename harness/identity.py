@@ -19,20 +19,31 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from harness.errors import RunDirError
+from harness.plain import plain_dict
 from harness.run_dir import CONFIG_FILE, RunRecord, checkpoint_dirs, has_state
 
-BOOKKEEPING = ("logger", "resume", "cache_dir", "run_name", "distributed", "eval.progress", "eval.wandb", "eval.out_dir",
-               "trainer.save_total_limit", "trainer.log_completions")
+BOOKKEEPING = (
+    "logger",
+    "resume",
+    "cache_dir",
+    "run_name",
+    "distributed",
+    "eval.progress",
+    "eval.wandb",
+    "eval.out_dir",
+    "trainer.save_total_limit",
+    "trainer.log_completions",
+)
 MAX_DIFF = 20
 
 
 def semantic_config(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
     """The resolved config as plain data, without the ``BOOKKEEPING`` keys."""
-    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else json.loads(json.dumps(cfg))
+    data = plain_dict(cfg) if isinstance(cfg, DictConfig) else json.loads(json.dumps(cfg))
     data.pop("hydra", None)
     for dotted in BOOKKEEPING:
         *parents, leaf = dotted.split(".")
-        node = data
+        node: Any = data
         for part in parents:
             node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict):
@@ -58,8 +69,11 @@ def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """``key: old → new`` for every leaf that differs (``(absent)`` where a side lacks it)."""
     a, b = _flatten(old), _flatten(new)
     absent = "(absent)"
-    lines = [f"{k}: {json.dumps(a.get(k, absent))} → {json.dumps(b.get(k, absent))}"
-             for k in sorted(set(a) | set(b)) if a.get(k, absent) != b.get(k, absent)]
+    lines = [
+        f"{k}: {json.dumps(a.get(k, absent))} → {json.dumps(b.get(k, absent))}"
+        for k in sorted(set(a) | set(b))
+        if a.get(k, absent) != b.get(k, absent)
+    ]
     return lines[:MAX_DIFF] + ([f"... and {len(lines) - MAX_DIFF} more"] if len(lines) > MAX_DIFF else [])
 
 
@@ -70,7 +84,7 @@ def recorded_config(run_dir: Path) -> dict[str, Any] | None:
         return None
     try:
         return semantic_config(OmegaConf.load(path))
-    except Exception as err:  # noqa: BLE001 - any parse error: name the file
+    except Exception as err:
         raise RunDirError(f"{path}: cannot be read ({type(err).__name__}: {err}); fix or delete it") from None
 
 
@@ -97,22 +111,32 @@ def decide(run_dir: Path, semantic: dict[str, Any], mode: str) -> Decision:
     run_dir = Path(run_dir)
     if not has_state(run_dir):
         if mode == "must":
-            return Decision("refuse", f"resume=must: nothing to resume in {run_dir} (no run.json, metrics or "
-                                      "checkpoints); use resume=auto to start it")
+            return Decision(
+                "refuse",
+                f"resume=must: nothing to resume in {run_dir} (no run.json, metrics or "
+                "checkpoints); use resume=auto to start it",
+            )
         return Decision("new", "new run")
     record = RunRecord(run_dir)
     status = record.data.get("status", "unknown")
     if mode == "never":
-        return Decision("refuse", f"resume=never: {run_dir} already holds a run (status {status}); delete it, "
-                                  "choose another run dir, or use resume=auto")
+        return Decision(
+            "refuse",
+            f"resume=never: {run_dir} already holds a run (status {status}); delete it, "
+            "choose another run dir, or use resume=auto",
+        )
     old = recorded_config(run_dir)
     new_hash = config_hash(semantic)
     old_hash = record.data.get("config_hash") or (config_hash(old) if old is not None else None)
     if old_hash != new_hash:
         diff = config_diff(old, semantic) if old is not None else ["(the old run recorded no config.yaml)"]
-        return Decision("refuse", f"{run_dir} holds a run (status {status}) with a different config:\n  "
-                                  + "\n  ".join(diff) + "\nresume=auto only resumes the same config: delete the "
-                                  "run dir, or run elsewhere (e.g. hydra.run.dir=...)")
+        return Decision(
+            "refuse",
+            f"{run_dir} holds a run (status {status}) with a different config:\n  "
+            + "\n  ".join(diff)
+            + "\nresume=auto only resumes the same config: delete the "
+            "run dir, or run elsewhere (e.g. hydra.run.dir=...)",
+        )
     if status == "finished":
         return Decision("skip", "finished, same config")
     ckpts = checkpoint_dirs(run_dir)

@@ -27,10 +27,11 @@ import copy
 import json
 import os
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from hydra._internal.core_plugins.basic_launcher import BasicLauncher, BasicLauncherConf
 from hydra.core.config_store import ConfigStore
@@ -38,14 +39,15 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 from hydra.experimental.callback import Callback
-from hydra_plugins.hydra_submitit_launcher import submitit_launcher
-from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf, LocalQueueConf, SlurmQueueConf
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from harness import naming
 from harness.config import accumulation_steps, validate
 from harness.errors import ConfigError, HarnessError
 from harness.identity import Decision, decide, semantic_config
+from harness.plain import plain_dict
+from hydra_plugins.hydra_submitit_launcher import submitit_launcher
+from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf, LocalQueueConf, SlurmQueueConf
 
 SHOWN = ("nodes", "tasks_per_node", "gpus_per_node", "cpus_per_task", "mem_gb", "timeout_min", "partition")
 
@@ -76,9 +78,9 @@ def register_configs() -> None:
         cs.store(group="hydra/launcher", name=f"harness_{name}_schema", node=node, provider="harness")
     # One task per GPU, at least one task; the node's CPUs shared among its tasks.
     OmegaConf.register_new_resolver("harness.tasks", lambda gpus: max(1, int(gpus)), replace=True)
-    OmegaConf.register_new_resolver("harness.per_task", lambda total, tasks: max(1, int(total) // int(tasks)),
-                                    replace=True)
-
+    OmegaConf.register_new_resolver(
+        "harness.per_task", lambda total, tasks: max(1, int(total) // int(tasks)), replace=True
+    )
 
 
 @dataclass
@@ -125,7 +127,7 @@ class AdhocSweepDir(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         hc = config.hydra
-        if OmegaConf.to_container(hc.sweep, resolve=False).get("dir") != self.DEFAULT_SWEEP_DIR:
+        if plain_dict(hc.sweep, resolve=False).get("dir") != self.DEFAULT_SWEEP_DIR:
             return  # a sweep file or the command line chose it
         exclude = list(hc.job.config.override_dirname.exclude_keys)
         sweep_dir = "multirun/" + naming.sweep_name(hc.job.config_name, list(hc.overrides.task), exclude)
@@ -136,7 +138,7 @@ class AdhocSweepDir(Callback):
 
 def launcher_params(cfg: DictConfig) -> dict[str, Any]:
     """A composed config's ``hydra.launcher``, resolved in that config (its model's resources)."""
-    params = OmegaConf.to_container(cfg.hydra.launcher, resolve=True)
+    params = plain_dict(cfg.hydra.launcher)
     return {k: v for k, v in params.items() if k not in ("_target_", "dry_run")}
 
 
@@ -172,9 +174,12 @@ def report(master: DictConfig, jobs: list[Job], dry_run: bool) -> None:
     todo = sum(j.runs for j in jobs)
     refused = sum(j.decision.action == "refuse" for j in jobs)
     head = "dry run, nothing launched" if dry_run else "launching"
-    print(f"[harness] sweep {master.hydra.job.config_name} -> {master.hydra.sweep.dir}: {len(jobs)} jobs, "
-          f"{sum(j.finished for j in jobs)} already finished, {todo} to run"
-          + (f", {refused} refused" if refused else "") + f" ({head})")
+    print(
+        f"[harness] sweep {master.hydra.job.config_name} -> {master.hydra.sweep.dir}: {len(jobs)} jobs, "
+        f"{sum(j.finished for j in jobs)} already finished, {todo} to run"
+        + (f", {refused} refused" if refused else "")
+        + f" ({head})"
+    )
     for job in jobs:
         print(job.describe())
 
@@ -228,8 +233,11 @@ class Progress:
 
     def submitted(self, idx: int, sj: Any) -> None:
         job = self.jobs[idx]
-        print(f"[harness] job #{idx} submitted as {sj.job_id}: {' '.join(filter_overrides(job.overrides))}\n"
-              f"          log: {sj.paths.stdout}", flush=True)
+        print(
+            f"[harness] job #{idx} submitted as {sj.job_id}: {' '.join(filter_overrides(job.overrides))}\n"
+            f"          log: {sj.paths.stdout}",
+            flush=True,
+        )
 
     def poll(self, running: dict[int, Any]) -> None:
         """Print the jobs whose state changed since the last poll."""
@@ -300,8 +308,10 @@ class SlurmLauncher(_Planned, submitit_launcher.SlurmLauncher):
             groups.setdefault(json.dumps(job.params, sort_keys=True), []).append(job)
         running = {}
         for group in groups.values():
-            submitted = executor("slurm", group[0].params).map_array(self, *zip(*map(self._call, group)))
-            for job, sj in zip(group, submitted):
+            submitted = executor("slurm", group[0].params).map_array(
+                self, *zip(*map(self._call, group), strict=True)
+            )
+            for job, sj in zip(group, submitted, strict=True):
                 running[job.idx] = sj
                 progress.submitted(job.idx, sj)
         return running
@@ -317,9 +327,17 @@ class LocalLauncher(_Planned, submitit_launcher.LocalLauncher):
         running: dict[int, Any] = {}
         for job in jobs:
             progress.wait(running, lambda: sum(not sj.done() for sj in running.values()) < cap)
-            params = {k: v for k, v in job.params.items() if k not in ("array_parallelism", "cpus_per_task", "mem_gb")}
-            threads = job.params["cpus_per_task"] or max(1, (os.cpu_count() or 1) // (cap * params["tasks_per_node"]))
-            with _environ(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)):  # the job inherits them
+            params = {
+                k: v
+                for k, v in job.params.items()
+                if k not in ("array_parallelism", "cpus_per_task", "mem_gb")
+            }
+            threads = job.params["cpus_per_task"] or max(
+                1, (os.cpu_count() or 1) // (cap * params["tasks_per_node"])
+            )
+            with _environ(
+                OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)
+            ):  # the job inherits them
                 running[job.idx] = executor("local", params).submit(self, *self._call(job))
             progress.submitted(job.idx, running[job.idx])
         return running

@@ -17,9 +17,9 @@ import json
 import os
 import socket
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from harness.errors import RunDirError
 
@@ -40,7 +40,11 @@ def _holder(fd: int) -> str:
 
 
 def _claim(fd: int) -> None:
-    info = {"pid": os.getpid(), "host": socket.gethostname(), "since": dt.datetime.now().isoformat(timespec="seconds")}
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": dt.datetime.now().isoformat(timespec="seconds"),
+    }
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(info).encode(), 0)
 
@@ -57,7 +61,9 @@ def exclusive(path: Path, *, wait: bool, what: str) -> Iterator[None]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as err:
-        raise RunDirError(f"{path.parent}: cannot create the lock file {path.name} ({err.strerror})") from None
+        raise RunDirError(
+            f"{path.parent}: cannot create the lock file {path.name} ({err.strerror})"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -65,8 +71,9 @@ def exclusive(path: Path, *, wait: bool, what: str) -> Iterator[None]:
             if err.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
             if not wait:
-                raise LockedError(f"{what} is in use by {_holder(fd)}; not starting a second writer "
-                                  f"(lock: {path})") from None
+                raise LockedError(
+                    f"{what} is in use by {_holder(fd)}; not starting a second writer (lock: {path})"
+                ) from None
             print(f"[harness] waiting for {what}, held by {_holder(fd)}", flush=True)
             fcntl.flock(fd, fcntl.LOCK_EX)
         _claim(fd)

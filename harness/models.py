@@ -131,8 +131,14 @@ def check_source(source: str, key: str) -> str:
 
     try:
         AutoConfig.from_pretrained(source)
-    except Exception as err:  # noqa: BLE001 - offline, unknown repo, gated: the same advice
-        offline = " (HF_HUB_OFFLINE=1: is it in the local cache?)" if os.environ.get("HF_HUB_OFFLINE") == "1" else ""
-        raise ConfigError(f"{key}={source}: cannot load the model's config{offline}: {type(err).__name__}: "
-                          f"{str(err).splitlines()[0] if str(err) else ''}") from None
+    except Exception as err:
+        offline = (
+            " (HF_HUB_OFFLINE=1: is it in the local cache?)"
+            if os.environ.get("HF_HUB_OFFLINE") == "1"
+            else ""
+        )
+        raise ConfigError(
+            f"{key}={source}: cannot load the model's config{offline}: {type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''}"
+        ) from None
     return source

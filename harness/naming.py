@@ -114,7 +114,10 @@ def overrides_name(overrides: Sequence[str], exclude: Sequence[str] = ()) -> str
     kept = _kept(overrides, exclude)
     if not kept:
         return DEFAULT
-    parts = [f"{sanitize(key)}-{value_token(value)}" if sep else f"{sanitize(key)}-deleted" for key, value, sep in kept]
+    parts = [
+        f"{sanitize(key)}-{value_token(value)}" if sep else f"{sanitize(key)}-deleted"
+        for key, value, sep in kept
+    ]
     return _shorten("+".join(parts), [f"{k}={v}" for k, v, _ in kept])
 
 
@@ -127,13 +130,18 @@ def sweep_name(config_name: str, overrides: Sequence[str], exclude: Sequence[str
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    kept = [o for o in OverridesParser.create().parse_overrides(list(overrides))
-            if not excluded(o.key_or_group, exclude)]
+    kept = [
+        o
+        for o in OverridesParser.create().parse_overrides(list(overrides))
+        if not excluded(o.key_or_group, exclude)
+    ]
     if not kept:
         return token(config_name)
     swept = sorted({o.key_or_group for o in kept if o.is_sweep_override()})
     digest = short_hash("\n".join(sorted(o.input_line for o in kept)))
-    name = "-".join([sanitize(config_name), *(["+".join(sanitize(k) for k in swept)] if swept else []), digest])
+    name = "-".join(
+        [sanitize(config_name), *(["+".join(sanitize(k) for k in swept)] if swept else []), digest]
+    )
     return _shorten(name, [o.input_line for o in kept])
 
 
@@ -141,6 +149,7 @@ def register_resolvers() -> None:
     """``${harness.token:...}`` and ``${harness.overrides:<overrides>,<exclude keys>}`` (conf/train.yaml)."""
     OmegaConf.register_new_resolver("harness.token", lambda text: token(str(text)), replace=True)
     OmegaConf.register_new_resolver(
-        "harness.overrides", lambda overrides, exclude=(): overrides_name(list(overrides), list(exclude or ())),
+        "harness.overrides",
+        lambda overrides, exclude=(): overrides_name(list(overrides), list(exclude or ())),
         replace=True,
     )

@@ -27,7 +27,6 @@ def preflight(cfg: TrainConfig, cache_dir: Path) -> list[dict[str, str]]:
     from harness.eval.benchmarks import load_benchmarks
     from harness.models import TINY_ARCHS, check_source
     from harness.tasks.datasets import task_rows
-
     from harness.training_run import check_trl_passthrough
 
     accumulation_steps(cfg, distributed.world_size())  # raises unless the batch splits evenly

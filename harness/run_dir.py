@@ -14,8 +14,9 @@ import math
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from harness import faults
 from harness.errors import RunDirError
@@ -80,13 +81,34 @@ class RunRecord:
         self.data.update(fields)
         atomic_write(self.path, lambda tmp: tmp.write_text(json.dumps(self.data, indent=1)))
 
-    def start(self, name: str, group: str, tags: list[str], steps: int, kind: str = "train",
-              config_hash: str | None = None) -> None:
-        self.update(name=name, group=group, tags=tags, steps=steps, status="running", kind=kind,
-                    config_hash=config_hash, started=self.data.get("started", _now()), finished=None, error=None)
+    def start(
+        self,
+        name: str,
+        group: str,
+        tags: list[str],
+        steps: int,
+        kind: str = "train",
+        config_hash: str | None = None,
+    ) -> None:
+        self.update(
+            name=name,
+            group=group,
+            tags=tags,
+            steps=steps,
+            status="running",
+            kind=kind,
+            config_hash=config_hash,
+            started=self.data.get("started", _now()),
+            finished=None,
+            error=None,
+        )
 
     def finish(self, last_step: int | None = None) -> None:
-        self.update(status="finished", finished=_now(), **({"last_step": int(last_step)} if last_step is not None else {}))
+        self.update(
+            status="finished",
+            finished=_now(),
+            **({"last_step": int(last_step)} if last_step is not None else {}),
+        )
 
     def fail(self, error: str) -> None:
         self.update(status="failed", error=error)
@@ -152,7 +174,7 @@ class MetricsLog:
                 os.write(fd, data[: len(data) // 2])
                 faults.kill()
             while data:
-                data = data[os.write(fd, data):]
+                data = data[os.write(fd, data) :]
         finally:
             os.close(fd)
 
@@ -211,7 +233,9 @@ def checkpoint_dirs(run_dir: Path) -> list[Path]:
 def has_state(run_dir: Path) -> bool:
     """Whether a run has already written anything of its own here (Hydra's .hydra/ and log do not count)."""
     run_dir = Path(run_dir)
-    return any((run_dir / name).exists() for name in (RUN_FILE, METRICS_FILE, FINAL)) or bool(checkpoint_dirs(run_dir))
+    return any((run_dir / name).exists() for name in (RUN_FILE, METRICS_FILE, FINAL)) or bool(
+        checkpoint_dirs(run_dir)
+    )
 
 
 def discard_evals_after(run_dir: Path, step: int) -> None:
@@ -232,5 +256,6 @@ def is_training_run(path: Path) -> bool:
             kind = None
         if kind:
             return kind == "train"
-    return (path / CHECKPOINTS).is_dir() or (path / CONFIG_FILE).is_file() and "\ntrainer:" in (
-        "\n" + (path / CONFIG_FILE).read_text())
+    return (path / CHECKPOINTS).is_dir() or (
+        (path / CONFIG_FILE).is_file() and "\ntrainer:" in ("\n" + (path / CONFIG_FILE).read_text())
+    )

@@ -38,13 +38,17 @@ def run_name(cfg: TrainConfig) -> str:
         return cfg.run_name
     parts = [cfg.method.name]
     parts += [f"{tag}{getattr(cfg.method, f.name)}" for f, tag in knobs(cfg.method) if f.metadata["in_name"]]
-    return "-".join(parts + [cfg.model.name, f"s{cfg.trainer.seed}"])
+    return "-".join([*parts, cfg.model.name, f"s{cfg.trainer.seed}"])
 
 
 def run_tags(cfg: TrainConfig) -> list[str]:
     """W&B tags: method, model, seed, task, and every knob of the method (``harness.methods.knob``)."""
-    tags = [f"method:{cfg.method.name}", f"model:{cfg.model.name}", f"seed:{cfg.trainer.seed}",
-            f"task:{cfg.task.name}"]
+    tags = [
+        f"method:{cfg.method.name}",
+        f"model:{cfg.model.name}",
+        f"seed:{cfg.trainer.seed}",
+        f"task:{cfg.task.name}",
+    ]
     tags += [f"{tag}:{getattr(cfg.method, f.name)}" for f, tag in knobs(cfg.method)]
     return tags + list(cfg.logger.wandb.tags)
 
@@ -64,8 +68,10 @@ def _run(conf: TrainConfig, cfg: DictConfig, run_dir: Path, lead: bool) -> dict[
     semantic = semantic_config(cfg)
     if decide(run_dir, semantic, conf.resume).check().action == "skip":
         final = MetricsLog(run_dir).final_eval() if lead else {}
-        print(f"[harness] {run_dir} already finished with this config; skipping (delete it to rerun). Final: "
-              + ", ".join(f"{k}={v:.3f}" for k, v in final.items() if "pass@1" in k and v is not None))
+        print(
+            f"[harness] {run_dir} already finished with this config; skipping (delete it to rerun). Final: "
+            + ", ".join(f"{k}={v:.3f}" for k, v in final.items() if "pass@1" in k and v is not None)
+        )
         return final
     cache = Path(hydra.utils.to_absolute_path(conf.cache_dir))
     rows = preflight(conf, cache)  # before the warm start, the model and W&B
@@ -73,7 +79,9 @@ def _run(conf: TrainConfig, cfg: DictConfig, run_dir: Path, lead: bool) -> dict[
     if lead:
         atomic_write(run_dir / CONFIG_FILE, lambda tmp: tmp.write_text(OmegaConf.to_yaml(cfg, resolve=True)))
         group = conf.logger.wandb.group or _sweep_group()
-        record.start(run_name(conf), group, run_tags(conf), conf.trainer.steps, config_hash=config_hash(semantic))
+        record.start(
+            run_name(conf), group, run_tags(conf), conf.trainer.steps, config_hash=config_hash(semantic)
+        )
     try:
         from harness.training_run import execute
 

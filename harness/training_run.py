@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from transformers.trainer_callback import ProgressCallback
 from trl import GRPOConfig
 
@@ -24,12 +24,22 @@ from harness import distributed, faults
 from harness.callbacks import EvalCallback, RewardProgressCallback, RunDirCallback
 from harness.checkpoints import resumable_checkpoint
 from harness.config import TrainConfig, accumulation_steps
-from harness.errors import ConfigError
 from harness.engine import HarnessGRPOTrainer
-from harness.models import load_pretrained
+from harness.errors import ConfigError
 from harness.grading.trl import MathAccuracy, OneBoxFormat
-from harness.run_dir import (CHECKPOINTS, FINAL, METRICS_FILE, MetricsLog, RunRecord, checkpoint_step,
-                            discard_evals_after, publish_dir, read_metrics)
+from harness.models import load_pretrained
+from harness.plain import plain_dict
+from harness.run_dir import (
+    CHECKPOINTS,
+    FINAL,
+    METRICS_FILE,
+    MetricsLog,
+    RunRecord,
+    checkpoint_step,
+    discard_evals_after,
+    publish_dir,
+    read_metrics,
+)
 from harness.tasks.datasets import rows_dataset
 from harness.wandb_log import mirror
 
@@ -61,8 +71,10 @@ def check_trl_passthrough(cfg: TrainConfig, world_size: int = 1) -> None:
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise ConfigError(f"trainer.trl.{key}: not a field of trl.GRPOConfig{hint}")
         if key in ours:
-            raise ConfigError(f"trainer.trl.{key}: the harness sets it from its own config "
-                              "(trainer.*, model.*, method.*); set it there")
+            raise ConfigError(
+                f"trainer.trl.{key}: the harness sets it from its own config "
+                "(trainer.*, model.*, method.*); set it there"
+            )
 
 
 def grpo_kwargs(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> dict[str, Any]:
@@ -124,10 +136,16 @@ def init_wandb(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunReco
     import wandb
 
     run = wandb.init(
-        project=w.project, entity=w.entity or None, group=record.data.get("group") or None,
-        name=record.data["name"], tags=record.data["tags"], id=record.data.get("wandb_id"),
-        resume="allow", mode=w.mode, dir=str(run_dir),
-        config=OmegaConf.to_container(raw, resolve=True),
+        project=w.project,
+        entity=w.entity or None,
+        group=record.data.get("group") or None,
+        name=record.data["name"],
+        tags=record.data["tags"],
+        id=record.data.get("wandb_id"),
+        resume="allow",
+        mode=w.mode,
+        dir=str(run_dir),
+        config=plain_dict(raw),
     )
     record.update(wandb_id=run.id)
     return run
@@ -140,7 +158,9 @@ class Evaluator:
     stored metrics are returned, so a re-run never repeats nor duplicates an evaluation.
     """
 
-    def __init__(self, cfg: TrainConfig, tokenizer: Any, run_dir: Path, metrics: MetricsLog, wandb_run: Any) -> None:
+    def __init__(
+        self, cfg: TrainConfig, tokenizer: Any, run_dir: Path, metrics: MetricsLog, wandb_run: Any
+    ) -> None:
         self.cfg, self.tokenizer, self.run_dir = cfg, tokenizer, run_dir
         self.metrics, self.wandb_run = metrics, wandb_run
 
@@ -161,7 +181,9 @@ class Evaluator:
         from harness.eval.runner import evaluate, log_to_wandb
 
         was_training = model.training
-        result = evaluate(model, self.tokenizer, self.cfg.benchmark, self.cfg.eval, step=step, run_dir=self.run_dir)
+        result = evaluate(
+            model, self.tokenizer, self.cfg.benchmark, self.cfg.eval, step=step, run_dir=self.run_dir
+        )
         model.train(was_training)
         faults.point("eval")
         self.metrics.write(step, result.metrics)
@@ -170,8 +192,9 @@ class Evaluator:
         return result.metrics
 
 
-def build_trainer(cfg: TrainConfig, model: Any, tokenizer: Any, args: GRPOConfig,
-                  rows: list[dict[str, str]]) -> HarnessGRPOTrainer:
+def build_trainer(
+    cfg: TrainConfig, model: Any, tokenizer: Any, args: GRPOConfig, rows: list[dict[str, str]]
+) -> HarnessGRPOTrainer:
     trainer = HarnessGRPOTrainer(
         model=model,
         reward_funcs=reward_funcs(cfg),
@@ -200,8 +223,14 @@ def _last(rows: list[dict[str, Any]], key: str) -> float:
     return values[-1] if values else 0.0
 
 
-def execute(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord, rows: list[dict[str, str]],
-            cache: Path) -> dict[str, float]:
+def execute(
+    cfg: TrainConfig,
+    raw: DictConfig,
+    run_dir: Path,
+    record: RunRecord,
+    rows: list[dict[str, str]],
+    cache: Path,
+) -> dict[str, float]:
     """Train (resuming from the run dir's newest intact checkpoint), evaluate before and after."""
     lead = distributed.is_main()  # several processes: rank 0 alone writes the run dir and W&B
     resume = distributed.rank_zero_first(resumable_checkpoint, run_dir, cfg.trainer.steps)
@@ -222,7 +251,9 @@ def execute(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord,
         metrics.mirrors.append(mirror(wandb_run))
     trainer = build_trainer(cfg, model, tokenizer, args, rows)
     distributed.add_callbacks(trainer, run_dir)
-    done = metrics.rows if lead else [r for r in read_metrics(run_dir / METRICS_FILE)[0] if r["step"] <= start]
+    done = (
+        metrics.rows if lead else [r for r in read_metrics(run_dir / METRICS_FILE)[0] if r["step"] <= start]
+    )
     trainer.tokens_seen = _last(done, "train/tokens")
     trainer.prompts_seen = _last(done, "train/prompts")
     evaluator = distributed.on_main(trainer, Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run))
@@ -244,8 +275,9 @@ def execute(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord,
     return after
 
 
-def finish_from_checkpoint(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord,
-                           metrics: MetricsLog, checkpoint: Path) -> dict[str, float]:
+def finish_from_checkpoint(
+    cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord, metrics: MetricsLog, checkpoint: Path
+) -> dict[str, float]:
     """The last step's checkpoint exists (a kill came after it): write ``final/`` and the final
     evaluation from it, without training."""
     step = checkpoint_step(checkpoint)

@@ -8,7 +8,8 @@ is off (``report_to="none"``): W&B's config is ours alone, and no TRL key reache
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 STEP = "step"
 

@@ -31,18 +31,31 @@ from harness.tasks.arith import make_problems
 
 def cache_key(model: ModelConfig, task: TaskConfig, seed: int) -> str:
     # "steps": task.n_operations's name before it was renamed; kept so existing caches stay valid
-    spec = {"tiny": model.build, "warm_start": vars(model.warm_start), "steps": task.n_operations,
-            "max_operand": task.max_operand, "seed": seed, "version": 2}
+    spec = {
+        "tiny": model.build,
+        "warm_start": vars(model.warm_start),
+        "steps": task.n_operations,
+        "max_operand": task.max_operand,
+        "seed": seed,
+        "version": 2,
+    }
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _sft_dataset(model: ModelConfig, task: TaskConfig, seed: int) -> Dataset:
-    rows = make_problems("warm", model.warm_start.n_problems, n_operations=task.n_operations,
-                         max_operand=task.max_operand, seed=seed)
-    return Dataset.from_dict({
-        "prompt": [prompt_messages(r["problem"]) for r in rows],
-        "completion": [[{"role": "assistant", "content": r["solution"]}] for r in rows],
-    })
+    rows = make_problems(
+        "warm",
+        model.warm_start.n_problems,
+        n_operations=task.n_operations,
+        max_operand=task.max_operand,
+        seed=seed,
+    )
+    return Dataset.from_dict(
+        {
+            "prompt": [prompt_messages(r["problem"]) for r in rows],
+            "completion": [[{"role": "assistant", "content": r["solution"]}] for r in rows],
+        }
+    )
 
 
 def _train(model_cfg: ModelConfig, task: TaskConfig, seed: int, out: Path) -> None:
@@ -52,13 +65,27 @@ def _train(model_cfg: ModelConfig, task: TaskConfig, seed: int, out: Path) -> No
     ws = model_cfg.warm_start
     with tempfile.TemporaryDirectory() as tmp:
         args = SFTConfig(
-            output_dir=tmp, max_steps=ws.steps, per_device_train_batch_size=ws.batch_size,
-            learning_rate=ws.lr, lr_scheduler_type="cosine", warmup_steps=ws.steps // 20,
-            logging_steps=max(1, ws.steps // 5), save_strategy="no", report_to="none",
-            use_cpu=True, seed=seed, data_seed=seed, dataloader_num_workers=0, disable_tqdm=True,
+            output_dir=tmp,
+            max_steps=ws.steps,
+            per_device_train_batch_size=ws.batch_size,
+            learning_rate=ws.lr,
+            lr_scheduler_type="cosine",
+            warmup_steps=ws.steps // 20,
+            logging_steps=max(1, ws.steps // 5),
+            save_strategy="no",
+            report_to="none",
+            use_cpu=True,
+            seed=seed,
+            data_seed=seed,
+            dataloader_num_workers=0,
+            disable_tqdm=True,
         )
-        trainer = SFTTrainer(model=model, args=args, train_dataset=_sft_dataset(model_cfg, task, seed),
-                             processing_class=tokenizer)
+        trainer = SFTTrainer(
+            model=model,
+            args=args,
+            train_dataset=_sft_dataset(model_cfg, task, seed),
+            processing_class=tokenizer,
+        )
         trainer.train()
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
@@ -74,8 +101,10 @@ def warm_start(model: ModelConfig, task: TaskConfig, seed: int, cache_dir: str |
             return out
         tmp = out.with_name(out.name + ".partial")
         shutil.rmtree(tmp, ignore_errors=True)
-        print(f"[harness] warm start: {model.warm_start.steps} SFT steps on worked solutions -> {out}",
-              flush=True)
+        print(
+            f"[harness] warm start: {model.warm_start.steps} SFT steps on worked solutions -> {out}",
+            flush=True,
+        )
         _train(model, task, seed, tmp)
         os.replace(tmp, out)
     return out

@@ -12,15 +12,15 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from harness.config import register_configs  # noqa: E402
+from harness.config import register_configs
+from harness.methods import METHODS as REGISTERED
 
 register_configs()  # what the entry points (harness.train.cli, harness.eval cli) do before composing
 
-from harness.methods import METHODS as REGISTERED  # noqa: E402
 
 METHODS = sorted(REGISTERED)
 

@@ -18,16 +18,23 @@ from harness.eval.config import BenchmarkConfig
 from harness.tasks.arith import make_problems
 from harness.tasks.datasets import task_rows
 
-COLUMNS = dict(problem_key="question", answer_key="final", id_key="uid")
+COLUMNS = {"problem_key": "question", "answer_key": "final", "id_key": "uid"}
 ROWS = [
     {"question": "What is 1+1?", "final": "2", "uid": "a"},
-    {"question": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Half of 3?"}],
-     "final": {"ground_truth": "3/2"}, "uid": "b"},
+    {
+        "question": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Half of 3?"}],
+        "final": {"ground_truth": "3/2"},
+        "uid": "b",
+    },
     {"question": "How many sides has a square?", "final": 4.0, "uid": 7},
     {"question": "Solve x^2 = 1.", "final": ["$1$", "$-1$"], "uid": "d"},
 ]
-EXPECTED = [Problem("a", "What is 1+1?", "2"), Problem("b", "Half of 3?", "3/2"),
-            Problem("7", "How many sides has a square?", "4"), Problem("d", "Solve x^2 = 1.", "1, -1")]
+EXPECTED = [
+    Problem("a", "What is 1+1?", "2"),
+    Problem("b", "Half of 3?", "3/2"),
+    Problem("7", "How many sides has a square?", "4"),
+    Problem("d", "Solve x^2 = 1.", "1, -1"),
+]
 
 
 def write(path: Path, rows: list) -> Path:
@@ -79,41 +86,49 @@ def test_the_arith_source_is_the_generator_split_by_split() -> None:
     rows = make_problems("train", 20, n_operations=3, max_operand=5, seed=1)
     cfg = TaskConfig(n_problems=20, n_operations=3, max_operand=5, seed=1)
     assert task_rows(cfg) == [{k: r[k] for k in ("id", "problem", "answer")} for r in rows]
-    test = load_problems(BenchmarkConfig(name="b", source="arith", n_problems=20, n_operations=3,
-                                         max_operand=5, seed=1))
+    test = load_problems(
+        BenchmarkConfig(name="b", source="arith", n_problems=20, n_operations=3, max_operand=5, seed=1)
+    )
     assert not {p.problem for p in test} & {r["problem"] for r in rows}
 
 
-@pytest.mark.parametrize("make, key", [(task, "task"), (bench, "benchmark.b")], ids=["task", "benchmark"])
-@pytest.mark.parametrize("row, message", [
-    ({"problem": "ok?"}, "row 1: missing column 'answer' (columns: ['problem']); set {key}.answer_key"),
-    ({"problem": "", "answer": "1"}, "row 1: column 'problem' is empty or not text ({key}.problem_key)"),
-    ({"problem": "ok?", "answer": None}, "row 1: column 'answer' is empty ({key}.answer_key)"),
-    (["ok?", "1"], "row 1: expected an object, got list"),
-], ids=["missing", "empty-problem", "empty-answer", "not-an-object"])
-def test_row_errors_name_the_file_the_row_and_the_key(make, key: str, row: object, message: str,
-                                                      tmp_path: Path) -> None:
+@pytest.mark.parametrize(("make", "key"), [(task, "task"), (bench, "benchmark.b")], ids=["task", "benchmark"])
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"problem": "ok?"}, "row 1: missing column 'answer' (columns: ['problem']); set {key}.answer_key"),
+        ({"problem": "", "answer": "1"}, "row 1: column 'problem' is empty or not text ({key}.problem_key)"),
+        ({"problem": "ok?", "answer": None}, "row 1: column 'answer' is empty ({key}.answer_key)"),
+        (["ok?", "1"], "row 1: expected an object, got list"),
+    ],
+    ids=["missing", "empty-problem", "empty-answer", "not-an-object"],
+)
+def test_row_errors_name_the_file_the_row_and_the_key(
+    make, key: str, row: object, message: str, tmp_path: Path
+) -> None:
     path = write(tmp_path / "bad.jsonl", [{"problem": "fine", "answer": "1"}, row])
     with pytest.raises(DataError) as err:
         load_problems(make(path))
     assert str(err.value) == f"{path}, " + message.format(key=key)
 
 
-@pytest.mark.parametrize("make, key", [(task, "task"), (bench, "benchmark.b")], ids=["task", "benchmark"])
+@pytest.mark.parametrize(("make", "key"), [(task, "task"), (bench, "benchmark.b")], ids=["task", "benchmark"])
 def test_file_errors_name_the_key_and_the_file(make, key: str, tmp_path: Path) -> None:
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"problem": "p", "answer": "1"}\n{"problem": \n')
     empty = write(tmp_path / "empty.jsonl", [])
     missing = tmp_path / "missing.parquet"
-    for path, message in ((broken, f"{key}.path: {broken}: line 2: invalid JSON"),
-                          (empty, f"{key}.path={empty}: no rows (the file is empty)"),
-                          (missing, f"{key}.path: {missing}: no such file")):
+    for path, message in (
+        (broken, f"{key}.path: {broken}: line 2: invalid JSON"),
+        (empty, f"{key}.path={empty}: no rows (the file is empty)"),
+        (missing, f"{key}.path: {missing}: no such file"),
+    ):
         with pytest.raises(DataError) as err:
             load_problems(make(path))
         assert str(err.value).startswith(message)
 
 
-@pytest.mark.parametrize("make, key", [(task, "task"), (bench, "benchmark.b")], ids=["task", "benchmark"])
+@pytest.mark.parametrize(("make", "key"), [(task, "task"), (bench, "benchmark.b")], ids=["task", "benchmark"])
 def test_duplicate_ids_and_a_missing_id_column_name_the_id_key(make, key: str, tmp_path: Path) -> None:
     path = write(tmp_path / "d.jsonl", [{"problem": "a", "answer": "1", "id": 1}] * 2)
     with pytest.raises(DataError, match=rf"d\.jsonl: duplicate problem ids \['1'\] \({key}\.id_key='id'\)"):
@@ -133,16 +148,19 @@ def test_a_hub_failure_names_the_key_and_suggests_a_local_path(monkeypatch: pyte
         load_problems(TaskConfig(name="t", source="hub", hub="org/data"))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"source": "jsonl", "path": "x.jsonl"}, "task.source: 'jsonl' is now 'local'"),
-    ({"source": "parquet", "path": "x.parquet"}, "task.source: 'parquet' is now 'local'"),
-    ({"source": "arith", "path": "x.jsonl"}, "task.path: 'x.jsonl' is not read by source 'arith'"),
-    ({"source": "arith", "split": "validation"}, "task.split: must be one of train, warm, test"),
-    ({"source": "hub"}, "task.hub: set a hub dataset id"),
-    ({"source": "local"}, "task.path: required for source 'local'"),
-    ({"n_operations": 0}, "task.n_operations: must be >= 1, got 0"),
-    ({"n_problems": 0}, "task.n_problems: must be >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"source": "jsonl", "path": "x.jsonl"}, "task.source: 'jsonl' is now 'local'"),
+        ({"source": "parquet", "path": "x.parquet"}, "task.source: 'parquet' is now 'local'"),
+        ({"source": "arith", "path": "x.jsonl"}, "task.path: 'x.jsonl' is not read by source 'arith'"),
+        ({"source": "arith", "split": "validation"}, "task.split: must be one of train, warm, test"),
+        ({"source": "hub"}, "task.hub: set a hub dataset id"),
+        ({"source": "local"}, "task.path: required for source 'local'"),
+        ({"n_operations": 0}, "task.n_operations: must be >= 1, got 0"),
+        ({"n_problems": 0}, "task.n_problems: must be >= 1, got 0"),
+    ],
+)
 def test_schema_errors_name_the_key(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError) as err:
         TaskConfig(**kwargs)
@@ -151,5 +169,6 @@ def test_schema_errors_name_the_key(kwargs: dict, message: str) -> None:
 
 def test_too_many_arith_problems_is_a_data_error_naming_the_key() -> None:
     with pytest.raises(DataError, match=r"^benchmark\.b\.n_problems: arithmetic task has only"):
-        load_problems(BenchmarkConfig(name="b", source="arith", n_problems=1000, n_operations=1,
-                                      max_operand=2))
+        load_problems(
+            BenchmarkConfig(name="b", source="arith", n_problems=1000, n_operations=1, max_operand=2)
+        )

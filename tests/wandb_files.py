@@ -20,11 +20,11 @@ def records(path: Path) -> list[Any]:
     data, pos, buf, out = path.read_bytes(), 7, b"", []
     while pos + 7 <= len(data):
         left = 32768 - pos % 32768
-        _crc, length, kind = struct.unpack("<IHB", data[pos:pos + 7]) if left >= 7 else (0, 0, 0)
+        _crc, length, kind = struct.unpack("<IHB", data[pos : pos + 7]) if left >= 7 else (0, 0, 0)
         if left < 7 or (kind == 0 and length == 0):
             pos += left
             continue
-        buf += data[pos + 7:pos + 7 + length]
+        buf += data[pos + 7 : pos + 7 + length]
         pos += 7 + length
         if kind in (1, 4):  # FULL or LAST fragment
             rec = pb.Record()
@@ -40,8 +40,11 @@ def _key(item: Any) -> str:
 
 def history_rows(path: Path) -> list[dict[str, Any]]:
     """Each logged history row (``_step``, ``_runtime``, … included)."""
-    return [{_key(i): json.loads(i.value_json) for i in rec.history.item}
-            for rec in records(path) if rec.WhichOneof("record_type") == "history"]
+    return [
+        {_key(i): json.loads(i.value_json) for i in rec.history.item}
+        for rec in records(path)
+        if rec.WhichOneof("record_type") == "history"
+    ]
 
 
 def wandb_history(path: Path) -> dict[str, Any]:

@@ -42,8 +42,13 @@ def _generated(src: ProblemSource) -> list[Problem]:
     from harness.tasks.arith import make_problems
 
     try:
-        rows = make_problems(src.split, src.n_problems, n_operations=src.n_operations,
-                             max_operand=src.max_operand, seed=src.seed)
+        rows = make_problems(
+            src.split,
+            src.n_problems,
+            n_operations=src.n_operations,
+            max_operand=src.max_operand,
+            seed=src.seed,
+        )
     except ValueError as err:  # more problems asked for than the split holds
         raise DataError(f"{src.key}.n_problems: {err}") from None
     return [Problem(row["id"], row["problem"], row["answer"]) for row in rows]
@@ -63,8 +68,9 @@ def to_problem(src: ProblemSource, row: object, at: str, index: int) -> Problem:
     for field in ("problem_key", "answer_key", "id_key"):
         column = getattr(src, field)
         if column and column not in row:
-            raise DataError(f"{at}: missing column {column!r} (columns: {sorted(row)}); "
-                            f"set {src.key}.{field}")
+            raise DataError(
+                f"{at}: missing column {column!r} (columns: {sorted(row)}); set {src.key}.{field}"
+            )
     problem = problem_text(row[src.problem_key])
     if not problem:
         raise DataError(f"{at}: column {src.problem_key!r} is empty or not text ({src.key}.problem_key)")

@@ -58,8 +58,11 @@ class ProblemSource:
         if self.source == "local":
             check(bool(self.path), f"{key}.path", "required for source 'local'")
         if self.source == "arith":
-            check(not self.path, f"{key}.path",
-                  f"{self.path!r} is not read by source 'arith' (a file: source=local)")
+            check(
+                not self.path,
+                f"{key}.path",
+                f"{self.path!r} is not read by source 'arith' (a file: source=local)",
+            )
             check_choice(self.split, f"{key}.split", ARITH_SPLITS)
         else:
             check(bool(self.problem_key), f"{key}.problem_key", "must be set")

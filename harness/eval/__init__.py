@@ -20,7 +20,16 @@ _LAZY = {
     "load_benchmarks": "harness.eval.benchmarks",
 }
 
-__all__ = ["BenchmarkConfig", "EvalConfig", "register_configs", "avg_at_n", "maj_at_n", "majority_vote", "pass_at_k", *_LAZY]
+__all__ = [
+    "BenchmarkConfig",
+    "EvalConfig",
+    "register_configs",
+    "avg_at_n",
+    "maj_at_n",
+    "majority_vote",
+    "pass_at_k",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:

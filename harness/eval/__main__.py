@@ -26,18 +26,28 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from harness.config import register_configs
 from harness.errors import ConfigError, one_line_errors
 from harness.eval.benchmarks import load_benchmarks
-from harness.config import register_configs
 from harness.eval.config import EvaluateConfig
 from harness.eval.runner import EvalResult, evaluate, log_to_wandb, record_metrics
-from harness.run_dir import (CHECKPOINTS, EVAL_DIR, FINAL, LOCK_FILE, STANDALONE, RunRecord, atomic_write,
-                            checkpoint_dirs, is_training_run)
+from harness.plain import plain_dict, to_schema
+from harness.run_dir import (
+    CHECKPOINTS,
+    EVAL_DIR,
+    FINAL,
+    LOCK_FILE,
+    STANDALONE,
+    RunRecord,
+    atomic_write,
+    checkpoint_dirs,
+    is_training_run,
+)
 
 
 def validate(cfg: DictConfig) -> EvaluateConfig:
     try:
-        return OmegaConf.to_object(cfg)
+        return to_schema(cfg, EvaluateConfig)
     except ValueError as err:  # __post_init__ messages name their key
         raise ConfigError(f"invalid config: {err}") from None
 
@@ -66,7 +76,9 @@ def _run_final(run_dir: Path) -> Target:
         ckpts = checkpoint_dirs(run_dir)
         status = RunRecord(run_dir).data.get("status", "unknown")
         hint = f"; evaluate a checkpoint instead, e.g. checkpoint={ckpts[-1]}" if ckpts else ""
-        raise ConfigError(f"checkpoint={run_dir}: this training run has no final/ yet (status {status}){hint}")
+        raise ConfigError(
+            f"checkpoint={run_dir}: this training run has no final/ yet (status {status}){hint}"
+        )
     data = RunRecord(run_dir).data
     return Target(str(final), int(data.get("last_step") or data.get("steps") or 0), run_dir, FINAL)
 
@@ -86,7 +98,11 @@ def resolve_target(checkpoint: str) -> Target:
     if path.name == FINAL and is_training_run(path.parent):
         return _run_final(path.parent)
     check_source(str(path), "checkpoint")
-    run = path.parent.parent if path.parent.name == CHECKPOINTS and is_training_run(path.parent.parent) else None
+    run = (
+        path.parent.parent
+        if path.parent.name == CHECKPOINTS and is_training_run(path.parent.parent)
+        else None
+    )
     return Target(str(path), trained_step(path), run, path.name if run else token(path.name))
 
 
@@ -102,9 +118,11 @@ def output_dir(conf: EvaluateConfig, target: Target) -> Path:
         if is_training_run(parent):
             allowed = parent / EVAL_DIR / STANDALONE
             if allowed not in out.parents:
-                raise ConfigError(f"eval.out_dir={out}: inside the training run {parent}, whose files an evaluation "
-                                  f"never writes; use {allowed}/<name> (the default for its checkpoints) or a "
-                                  "directory outside the run")
+                raise ConfigError(
+                    f"eval.out_dir={out}: inside the training run {parent}, whose files an evaluation "
+                    f"never writes; use {allowed}/<name> (the default for its checkpoints) or a "
+                    "directory outside the run"
+                )
             break
     return out
 
@@ -130,9 +148,12 @@ def build_model(conf: EvaluateConfig, checkpoint: str) -> tuple[Any, Any, Any]:
         from harness.eval.generate import VLLMBackend
 
         backend = VLLMBackend(
-            checkpoint, seed=conf.eval.seed, dtype=dtype,
+            checkpoint,
+            seed=conf.eval.seed,
+            dtype=dtype,
             gpu_memory_utilization=conf.eval.vllm_gpu_memory_utilization,
-            tensor_parallel_size=conf.eval.vllm_tensor_parallel_size, progress=conf.eval.progress,
+            tensor_parallel_size=conf.eval.vllm_tensor_parallel_size,
+            progress=conf.eval.progress,
         )
         return None, AutoTokenizer.from_pretrained(checkpoint), backend
     from harness.models import load_pretrained
@@ -145,8 +166,11 @@ def _init_wandb(conf: EvaluateConfig, raw: DictConfig, run_dir: Path, name: str)
     import wandb
 
     return wandb.init(
-        project=os.environ.get("WANDB_PROJECT", "rlvr-credit-assignment"), name=name,
-        job_type="eval", dir=str(run_dir), config=OmegaConf.to_container(raw, resolve=True),
+        project=os.environ.get("WANDB_PROJECT", "rlvr-credit-assignment"),
+        name=name,
+        job_type="eval",
+        dir=str(run_dir),
+        config=plain_dict(raw),
     )
 
 
@@ -155,7 +179,7 @@ def print_summary(result: EvalResult) -> None:
     cols = [f"pass@{k}" for k in ks] + ["avg@n", "maj@n"]
     print(f"[harness.eval] step {result.step}: {result.out_dir}")
     print("  " + f"{'benchmark':<16}" + "".join(f"{c:>10}" for c in cols))
-    rows = list(result.summary["benchmarks"].items()) + [("avg", result.summary["avg"])]
+    rows = [*list(result.summary["benchmarks"].items()), ("avg", result.summary["avg"])]
     for name, m in rows:
         print("  " + f"{name:<16}" + "".join(f"{m[c]:>10.3f}" for c in cols))
 
@@ -178,8 +202,16 @@ def main(cfg: DictConfig) -> EvalResult:
             run = _init_wandb(conf, cfg, out, name) if conf.eval.wandb else None
             if run is not None:
                 record.update(wandb_id=run.id)
-            result = evaluate(model, tokenizer, conf.benchmark, conf.eval, step=step, run_dir=out,
-                              backend=backend, extra={"checkpoint": target.model})
+            result = evaluate(
+                model,
+                tokenizer,
+                conf.benchmark,
+                conf.eval,
+                step=step,
+                run_dir=out,
+                backend=backend,
+                extra={"checkpoint": target.model},
+            )
             record_metrics(out, step, result.metrics)
             if run is not None:
                 log_to_wandb(result, step)
@@ -192,8 +224,9 @@ def main(cfg: DictConfig) -> EvalResult:
     return result
 
 
-@hydra.main(config_path=str(Path(__file__).resolve().parents[2] / "conf"), config_name="evaluate",
-             version_base="1.3")
+@hydra.main(
+    config_path=str(Path(__file__).resolve().parents[2] / "conf"), config_name="evaluate", version_base="1.3"
+)
 def _hydra_main(cfg: DictConfig) -> None:
     one_line_errors(main, cfg)
 

@@ -61,17 +61,28 @@ class EvalConfig:
         _check(0 < self.top_p <= 1, "eval.top_p", f"must be in (0, 1], got {self.top_p}")
         _check(self.max_new_tokens >= 1, "eval.max_new_tokens", f"must be >= 1, got {self.max_new_tokens}")
         _check(self.batch_size >= 1, "eval.batch_size", f"must be >= 1, got {self.batch_size}")
-        _check(self.backend in BACKENDS, "eval.backend",
-               f"must be one of {list(BACKENDS)}, got {self.backend!r}")
+        _check(
+            self.backend in BACKENDS, "eval.backend", f"must be one of {list(BACKENDS)}, got {self.backend!r}"
+        )
         _check(self.interval >= 0, "eval.interval", f"must be >= 0, got {self.interval}")
-        _check(self.samples_per_benchmark >= 0, "eval.samples_per_benchmark",
-               f"must be >= 0, got {self.samples_per_benchmark}")
-        _check(self.reward_timeout_s > 0, "eval.reward_timeout_s",
-               f"must be > 0, got {self.reward_timeout_s}")
-        _check(0 < self.vllm_gpu_memory_utilization <= 1, "eval.vllm_gpu_memory_utilization",
-               f"must be in (0, 1], got {self.vllm_gpu_memory_utilization}")
-        _check(self.vllm_tensor_parallel_size >= 1, "eval.vllm_tensor_parallel_size",
-               f"must be >= 1, got {self.vllm_tensor_parallel_size}")
+        _check(
+            self.samples_per_benchmark >= 0,
+            "eval.samples_per_benchmark",
+            f"must be >= 0, got {self.samples_per_benchmark}",
+        )
+        _check(
+            self.reward_timeout_s > 0, "eval.reward_timeout_s", f"must be > 0, got {self.reward_timeout_s}"
+        )
+        _check(
+            0 < self.vllm_gpu_memory_utilization <= 1,
+            "eval.vllm_gpu_memory_utilization",
+            f"must be in (0, 1], got {self.vllm_gpu_memory_utilization}",
+        )
+        _check(
+            self.vllm_tensor_parallel_size >= 1,
+            "eval.vllm_tensor_parallel_size",
+            f"must be >= 1, got {self.vllm_tensor_parallel_size}",
+        )
 
 
 @dataclass
@@ -108,8 +119,11 @@ class EvaluateConfig:
     benchmark: dict[str, BenchmarkConfig] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check(self.dtype in ("auto", "float32", "bfloat16", "float16"), "dtype",
-               f"must be auto, float32, bfloat16 or float16, got {self.dtype!r}")
+        _check(
+            self.dtype in ("auto", "float32", "bfloat16", "float16"),
+            "dtype",
+            f"must be auto, float32, bfloat16 or float16, got {self.dtype!r}",
+        )
         _check(len(self.benchmark) > 0, "benchmark", "choose at least one, e.g. benchmark=[arith_test]")
 
 
@@ -172,4 +186,3 @@ def benchmarks_from(cfg: BenchmarkSpecs) -> dict[str, BenchmarkConfig]:
         _check(bench.name not in out, f"benchmark.{key}", f"duplicate benchmark name {bench.name!r}")
         out[bench.name] = bench
     return out
-

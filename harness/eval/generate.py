@@ -39,14 +39,15 @@ def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
         if value is None:
             continue
         ids.extend(value if isinstance(value, (list, tuple)) else [value])
-    return sorted(set(int(i) for i in ids))
+    return sorted({int(i) for i in ids})
 
 
 class HFBackend:
     """``transformers`` generation; ``batch_size`` counts sequences (prompt x sample)."""
 
-    def __init__(self, model: Any, tokenizer: Any, *, batch_size: int = 64,
-                 progress: bool = True, desc: str = "eval") -> None:
+    def __init__(
+        self, model: Any, tokenizer: Any, *, batch_size: int = 64, progress: bool = True, desc: str = "eval"
+    ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -57,10 +58,14 @@ class HFBackend:
         self.pad_id = pad if pad is not None else self.eos_ids[0]
 
     def _gen_kwargs(self, s: Sampling) -> dict[str, Any]:
-        kw: dict[str, Any] = dict(
-            max_new_tokens=s.max_new_tokens, eos_token_id=self.eos_ids, pad_token_id=self.pad_id,
-            use_cache=True, repetition_penalty=1.0, num_beams=1,
-        )
+        kw: dict[str, Any] = {
+            "max_new_tokens": s.max_new_tokens,
+            "eos_token_id": self.eos_ids,
+            "pad_token_id": self.pad_id,
+            "use_cache": True,
+            "repetition_penalty": 1.0,
+            "num_beams": 1,
+        }
         if s.temperature > 0:  # top_k=0: the protocol is temperature + top_p only
             kw.update(do_sample=True, temperature=s.temperature, top_p=s.top_p, top_k=0)
         else:
@@ -80,13 +85,14 @@ class HFBackend:
     def _generate_batch(self, texts: list[str], sampling: Sampling) -> list[Completion]:
         import torch
 
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, padding_side="left",
-                             add_special_tokens=False)
+        enc = self.tokenizer(
+            texts, return_tensors="pt", padding=True, padding_side="left", add_special_tokens=False
+        )
         device = next(self.model.parameters()).device
         enc = {k: v.to(device) for k, v in enc.items()}
         with torch.inference_mode():
             out = self.model.generate(**enc, **self._gen_kwargs(sampling))
-        new = out[:, enc["input_ids"].shape[1]:].cpu()
+        new = out[:, enc["input_ids"].shape[1] :].cpu()
         return [self._decode(row) for row in new]
 
     def generate(self, prompts: list[str], n: int, sampling: Sampling) -> list[list[Completion]]:
@@ -94,14 +100,13 @@ class HFBackend:
         results: list[list[Completion]] = [[] for _ in prompts]
         was_training = self.model.training
         self.model.eval()
-        bar = tqdm(total=len(prompts), desc=self.desc, unit="problem", disable=not self.progress,
-                   leave=False)
+        bar = tqdm(total=len(prompts), desc=self.desc, unit="problem", disable=not self.progress, leave=False)
         try:
             done = 0
             for start in range(0, len(flat), self.batch_size):
-                idx = flat[start:start + self.batch_size]
+                idx = flat[start : start + self.batch_size]
                 outs = self._generate_batch([prompts[i] for i in idx], sampling)
-                for i, completion in zip(idx, outs):
+                for i, completion in zip(idx, outs, strict=True):
                     results[i].append(completion)
                 finished = (start + len(idx)) // n
                 bar.update(finished - done)
@@ -115,9 +120,17 @@ class HFBackend:
 class VLLMBackend:
     """vLLM offline inference from a checkpoint directory or hub id (GPU)."""
 
-    def __init__(self, model: str, *, seed: int = 0, dtype: str = "auto",
-                 gpu_memory_utilization: float = 0.85, tensor_parallel_size: int = 1,
-                 max_model_len: int | None = None, progress: bool = True) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        seed: int = 0,
+        dtype: str = "auto",
+        gpu_memory_utilization: float = 0.85,
+        tensor_parallel_size: int = 1,
+        max_model_len: int | None = None,
+        progress: bool = True,
+    ) -> None:
         try:
             from vllm import LLM
         except ImportError as err:
@@ -125,8 +138,12 @@ class VLLMBackend:
                 "eval.backend=vllm needs vllm (pip install 'harness[gpu]'); use eval.backend=hf"
             ) from err
         self.llm = LLM(
-            model=model, seed=seed, dtype=dtype, gpu_memory_utilization=gpu_memory_utilization,
-            tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
+            model=model,
+            seed=seed,
+            dtype=dtype,
+            gpu_memory_utilization=gpu_memory_utilization,
+            tensor_parallel_size=tensor_parallel_size,
+            max_model_len=max_model_len,
         )
         self.tokenizer = self.llm.get_tokenizer()
         self.progress = progress
@@ -143,8 +160,7 @@ class VLLMBackend:
             seed=sampling.seed,
         )
         inputs = [
-            {"prompt_token_ids": self.tokenizer(p, add_special_tokens=False)["input_ids"]}
-            for p in prompts
+            {"prompt_token_ids": self.tokenizer(p, add_special_tokens=False)["input_ids"]} for p in prompts
         ]
         outputs = self.llm.generate(inputs, params, use_tqdm=self.progress)
         return [

@@ -36,17 +36,19 @@ log = logging.getLogger(__name__)
 RECORDS = "records.parquet"
 SUMMARY = "summary.json"
 SAMPLE_COLUMNS = ["benchmark", "problem_id", "prompt", "completion", "reward"]
-RECORD_SCHEMA = pa.schema([
-    ("step", pa.int64()),
-    ("benchmark", pa.string()),
-    ("problem_id", pa.string()),
-    ("n", pa.int64()),
-    ("c", pa.int64()),
-    ("mean_length", pa.float64()),
-    ("majority_correct", pa.bool_()),
-    ("completions", pa.list_(pa.string())),
-    ("rewards", pa.list_(pa.float64())),
-])
+RECORD_SCHEMA = pa.schema(
+    [
+        ("step", pa.int64()),
+        ("benchmark", pa.string()),
+        ("problem_id", pa.string()),
+        ("n", pa.int64()),
+        ("c", pa.int64()),
+        ("mean_length", pa.float64()),
+        ("majority_correct", pa.bool_()),
+        ("completions", pa.list_(pa.string())),
+        ("rewards", pa.list_(pa.float64())),
+    ]
+)
 
 
 @dataclass
@@ -106,7 +108,9 @@ def score_problem(problem: Problem, completions: list[Completion], timeout_s: fl
     }
 
 
-def _seeded_generate(backend: Backend, prompts: list[str], n: int, sampling: Sampling) -> list[list[Completion]]:
+def _seeded_generate(
+    backend: Backend, prompts: list[str], n: int, sampling: Sampling
+) -> list[list[Completion]]:
     import torch
 
     devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
@@ -115,8 +119,9 @@ def _seeded_generate(backend: Backend, prompts: list[str], n: int, sampling: Sam
         return backend.generate(prompts, n, sampling)
 
 
-def run_benchmark(name: str, problems: list[Problem], backend: Backend, tokenizer: Any,
-                  cfg: EvalConfig, step: int) -> BenchmarkRun:
+def run_benchmark(
+    name: str, problems: list[Problem], backend: Backend, tokenizer: Any, cfg: EvalConfig, step: int
+) -> BenchmarkRun:
     from harness.tasks import render_prompt
 
     prompts = [render_prompt(tokenizer, p.problem) for p in problems]
@@ -126,13 +131,21 @@ def run_benchmark(name: str, problems: list[Problem], backend: Backend, tokenize
     t0 = time.perf_counter()
     outputs = _seeded_generate(backend, prompts, cfg.n, sampling)
     t1 = time.perf_counter()
-    scored = [score_problem(p, outs, cfg.reward_timeout_s) for p, outs in zip(problems, outputs)]
+    scored = [score_problem(p, outs, cfg.reward_timeout_s) for p, outs in zip(problems, outputs, strict=True)]
     t2 = time.perf_counter()
-    rows = [{"step": int(step), "benchmark": name, "problem_id": p.id, **s} for p, s in zip(problems, scored)]
+    rows = [
+        {"step": int(step), "benchmark": name, "problem_id": p.id, **s}
+        for p, s in zip(problems, scored, strict=True)
+    ]
     samples = [
-        {"benchmark": name, "problem_id": p.id, "prompt": prompt, "completion": s["completions"][0],
-         "reward": s["rewards"][0]}
-        for p, prompt, s in list(zip(problems, prompts, scored))[: cfg.samples_per_benchmark]
+        {
+            "benchmark": name,
+            "problem_id": p.id,
+            "prompt": prompt,
+            "completion": s["completions"][0],
+            "reward": s["rewards"][0],
+        }
+        for p, prompt, s in list(zip(problems, prompts, scored, strict=True))[: cfg.samples_per_benchmark]
     ]
     tokens = sum(k for outs in outputs for _, k in outs)
     return BenchmarkRun(name, rows, samples, t1 - t0, t2 - t1, tokens)
@@ -153,7 +166,9 @@ def benchmark_metrics(records: pd.DataFrame, ks: list[int]) -> dict[str, float]:
 
 def summarize(records: pd.DataFrame, ks: list[int]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """Per-benchmark metrics and their unweighted mean over benchmarks."""
-    per = {str(name): benchmark_metrics(group, ks) for name, group in records.groupby("benchmark", sort=False)}
+    per = {
+        str(name): benchmark_metrics(group, ks) for name, group in records.groupby("benchmark", sort=False)
+    }
     keys = [f"pass@{k}" for k in ks] + ["avg@n", "maj@n"]
     avg = {key: float(np.mean([m[key] for m in per.values()])) for key in keys} if per else {}
     return per, avg
@@ -170,7 +185,11 @@ def flat_metrics(per: dict[str, dict[str, float]], avg: dict[str, float]) -> dic
 
 
 def write_records(path: Path, records: pd.DataFrame, save_completions: bool) -> None:
-    schema = RECORD_SCHEMA if save_completions else pa.schema([f for f in RECORD_SCHEMA if f.name != "completions"])
+    schema = (
+        RECORD_SCHEMA
+        if save_completions
+        else pa.schema([f for f in RECORD_SCHEMA if f.name != "completions"])
+    )
     table = pa.Table.from_pandas(records[[f.name for f in schema]], schema=schema, preserve_index=False)
     atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
@@ -190,14 +209,24 @@ def record_metrics(run_dir: Path | str, step: int, metrics: dict[str, float]) ->
 
 def _make_backend(model: Any, tokenizer: Any, cfg: EvalConfig) -> Backend:
     if cfg.backend == "vllm":
-        log.warning("eval.backend=vllm needs a checkpoint path (python -m harness.eval); "
-                    "evaluating the in-memory model with the hf backend")
+        log.warning(
+            "eval.backend=vllm needs a checkpoint path (python -m harness.eval); "
+            "evaluating the in-memory model with the hf backend"
+        )
     return HFBackend(model, tokenizer, batch_size=cfg.batch_size, progress=cfg.progress)
 
 
-def evaluate(model: Any, tokenizer: Any, benchmarks: dict[str, BenchmarkConfig] | list[Any] | Any,
-             eval_cfg: EvalConfig | Any, *, step: int, run_dir: Path | str,
-             backend: Backend | None = None, extra: dict[str, Any] | None = None) -> EvalResult:
+def evaluate(
+    model: Any,
+    tokenizer: Any,
+    benchmarks: dict[str, BenchmarkConfig] | list[Any] | Any,
+    eval_cfg: EvalConfig | Any,
+    *,
+    step: int,
+    run_dir: Path | str,
+    backend: Backend | None = None,
+    extra: dict[str, Any] | None = None,
+) -> EvalResult:
     """Sample ``eval_cfg.n`` completions per problem of each benchmark, score them, and
     write ``<run_dir>/eval/step-<step>/{records.parquet,summary.json}`` (overwritten on
     re-run).  ``backend`` defaults to batched HF generation with ``model``."""
@@ -221,11 +250,20 @@ def evaluate(model: Any, tokenizer: Any, benchmarks: dict[str, BenchmarkConfig] 
         "problems": float(len(records)),
     }
     for r in runs:
-        per[r.name].update(num_problems=len(r.rows), generate_s=r.generate_s, verify_s=r.verify_s, tokens=r.tokens)
+        per[r.name].update(
+            num_problems=len(r.rows), generate_s=r.generate_s, verify_s=r.verify_s, tokens=r.tokens
+        )
     summary = {
-        "step": int(step), "n": cfg.n, "k": cfg.k, "benchmarks": per, "avg": avg, "metrics": metrics,
-        "eval": asdict(cfg), "benchmark_configs": {k: asdict(v) for k, v in benches.items()},
-        "timing": timing, **(extra or {}),
+        "step": int(step),
+        "n": cfg.n,
+        "k": cfg.k,
+        "benchmarks": per,
+        "avg": avg,
+        "metrics": metrics,
+        "eval": asdict(cfg),
+        "benchmark_configs": {k: asdict(v) for k, v in benches.items()},
+        "timing": timing,
+        **(extra or {}),
     }
     out = step_dir(run_dir, step)
     out.mkdir(parents=True, exist_ok=True)

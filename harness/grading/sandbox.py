@@ -151,7 +151,8 @@ class _VerifierProcess:
             raise RuntimeError("harness.grading verifier subprocess failed to start")
 
     def _readline(self, timeout_s: float) -> str | None:
-        assert self._proc is not None and self._proc.stdout is not None
+        assert self._proc is not None
+        assert self._proc.stdout is not None
         with selectors.DefaultSelector() as sel:
             sel.register(self._proc.stdout, selectors.EVENT_READ)
             if not sel.select(timeout_s):
@@ -170,7 +171,8 @@ class _VerifierProcess:
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 self._start()
-            assert self._proc is not None and self._proc.stdin is not None
+            assert self._proc is not None
+            assert self._proc.stdin is not None
             msg = json.dumps({"op": op, "gold": gold, "pred": pred, "timeout": timeout_s})
             self._proc.stdin.write(msg + "\n")
             self._proc.stdin.flush()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import Field, dataclass, field, fields
-from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from harness.methods.surrogate import LOSS_AGGS
 from harness.validation import check, check_choice, check_range
@@ -39,7 +39,7 @@ class MethodConfig:
     name: str = ""
     clip_low: float = 0.2
     clip_high: float = 0.2
-    dual_clip: Optional[float] = None
+    dual_clip: float | None = None
     beta: float = 0.0
     loss_agg: str = "seq-mean-token-mean"
     adv_clamp: float = -math.inf
@@ -47,7 +47,11 @@ class MethodConfig:
     def __post_init__(self) -> None:
         self._check_types()
         expected = self.method_name()
-        check(self.name == expected, "name", f"must be {expected!r} for {type(self).__name__}, got {self.name!r}")
+        check(
+            self.name == expected,
+            "name",
+            f"must be {expected!r} for {type(self).__name__}, got {self.name!r}",
+        )
         self.validate()
 
     @classmethod
@@ -77,7 +81,9 @@ class MethodConfig:
                 value = float(value)
                 setattr(self, f.name, value)
             wrong = not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))
-            check(not wrong, f.name, f"must be a {kind.__name__}{' or None' if optional else ''}, got {value!r}")
+            check(
+                not wrong, f.name, f"must be a {kind.__name__}{' or None' if optional else ''}, got {value!r}"
+            )
 
 
 @dataclass

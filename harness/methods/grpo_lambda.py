@@ -60,7 +60,9 @@ class GRPOLambdaLossConfig(TraceConfig):
     def validate(self) -> None:
         check_choice(self.form, "form", FORMS)
         if self.form == "lag":
-            check(self.style != "early", "style", "'early' exists in the released form only (use form=released)")
+            check(
+                self.style != "early", "style", "'early' exists in the released form only (use form=released)"
+            )
         super().validate()
         check_choice(self.placement, "placement", PLACEMENTS)
         check_choice(self.trace_length, "trace_length", TRACE_LENGTHS)

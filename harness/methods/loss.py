@@ -86,13 +86,17 @@ def _resolve_config(name: str | MethodConfig, params: dict[str, object]) -> Meth
     return get_method_config(name, **params)
 
 
-def _check_shapes(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor, **optional: Tensor | None) -> None:
+def _check_shapes(
+    logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor, **optional: Tensor | None
+) -> None:
     """Every [B, T] input matches logp; advantages is [B] or [B, T]."""
     if logp.dim() != 2:
         raise ValueError(f"logp must be [B, T], got shape {tuple(logp.shape)}")
     for tensor_name, tensor in {"old_logp": old_logp, "mask": mask, **optional}.items():
         if tensor is not None and tensor.shape != logp.shape:
-            raise ValueError(f"{tensor_name} has shape {tuple(tensor.shape)} but logp has shape {tuple(logp.shape)}")
+            raise ValueError(
+                f"{tensor_name} has shape {tuple(tensor.shape)} but logp has shape {tuple(logp.shape)}"
+            )
     if advantages.shape not in (logp.shape[:1], logp.shape):
         raise ValueError(
             f"advantages must be [B] or [B, T] with [B, T] = {list(logp.shape)}, got shape {tuple(advantages.shape)}"
@@ -128,4 +132,4 @@ def _metrics(
         metrics["dual_clip_frac"] = mean(dual_clipped_tokens(ratio, adv, cfg.dual_clip).to(ratio.dtype))
     if kl is not None:
         metrics["kl"] = mean(kl)
-    return dict(zip(metrics, torch.stack(list(metrics.values())).tolist()))
+    return dict(zip(metrics, torch.stack(list(metrics.values())).tolist(), strict=True))

@@ -19,6 +19,4 @@ def prompt_messages(problem: str) -> list[dict[str, str]]:
 
 def render_prompt(tokenizer: Any, problem: str) -> str:
     """Apply the tokenizer's chat template to ``problem`` with a generation prompt."""
-    return tokenizer.apply_chat_template(
-        prompt_messages(problem), tokenize=False, add_generation_prompt=True
-    )
+    return tokenizer.apply_chat_template(prompt_messages(problem), tokenize=False, add_generation_prompt=True)

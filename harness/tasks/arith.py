@@ -58,8 +58,9 @@ def make_problems(
     if split not in SPLITS:
         raise ValueError(f"task split must be one of {SPLITS}, got {split!r}")
     if n_operations < 1 or max_operand < 1 or n < 1:
-        raise ValueError(f"need n_operations >= 1, max_operand >= 1, n >= 1 "
-                         f"(got {n_operations}, {max_operand}, {n})")
+        raise ValueError(
+            f"need n_operations >= 1, max_operand >= 1, n >= 1 (got {n_operations}, {max_operand}, {n})"
+        )
     rng = random.Random(f"arith-{split}-{n_operations}-{max_operand}-{seed}")
     rows: dict[str, dict[str, str]] = {}
     for _ in range(200 * n):

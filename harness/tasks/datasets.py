@@ -25,11 +25,13 @@ def task_rows(cfg: TaskConfig) -> list[dict[str, str]]:
 
 def rows_dataset(rows: list[dict[str, str]]) -> Dataset:
     """Conversational prompts plus the ``answer`` column the reward function reads."""
-    return Dataset.from_dict({
-        "prompt": [prompt_messages(r["problem"]) for r in rows],
-        "answer": [r["answer"] for r in rows],
-        "problem_id": [r["id"] for r in rows],
-    })
+    return Dataset.from_dict(
+        {
+            "prompt": [prompt_messages(r["problem"]) for r in rows],
+            "answer": [r["answer"] for r in rows],
+            "problem_id": [r["id"] for r in rows],
+        }
+    )
 
 
 def train_dataset(cfg: TaskConfig) -> Dataset:

@@ -11,9 +11,7 @@ import pytest
 if TYPE_CHECKING:
     from synthetic_runs import SyntheticSweeps
 
-sys.path.insert(
-    0, str(Path(__file__).parent)
-)  # the helpers import as modules, also under importlib mode
+sys.path.insert(0, str(Path(__file__).parent))  # the helpers import as modules, also under importlib mode
 
 
 @pytest.fixture(scope="session")

@@ -134,9 +134,7 @@ def write_run(run_dir: Path, spec: RunSpec) -> Path:
             }
         )
     )
-    (run_dir / "metrics.jsonl").write_text(
-        "".join(json.dumps(line) + "\n" for line in _metrics(spec))
-    )
+    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in _metrics(spec)))
     for step, per_bench in spec.c.items():
         rows = [
             {
@@ -162,9 +160,7 @@ def write_run(run_dir: Path, spec: RunSpec) -> Path:
 
 def counts(seed: int, method: str, step: int, offset: int = 0) -> dict[str, list[int]]:
     """Deterministic per-problem correct counts that differ by seed, method, step and offset."""
-    base = (
-        {"grpo": 1, "gspo": 2, "strace": 3, "grpo_lambda": 2}[method] + seed + (step == 10) + offset
-    )
+    base = {"grpo": 1, "gspo": 2, "strace": 3, "grpo_lambda": 2}[method] + seed + (step == 10) + offset
     return {"aime24": [0, base, 3 * base], "math500": [base + 4, N, 1, 20]}
 
 
@@ -269,8 +265,4 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 
 def finished(specs: list[RunSpec], **where: object) -> list[RunSpec]:
-    return [
-        s
-        for s in specs
-        if s.status == "finished" and all(getattr(s, k) == v for k, v in where.items())
-    ]
+    return [s for s in specs if s.status == "finished" and all(getattr(s, k) == v for k, v in where.items())]

@@ -22,7 +22,8 @@ def test_report_links_every_table_and_figure(sweeps: SyntheticSweeps, tmp_path: 
     assert cli.main([str(sweeps.main), str(sweeps.ablation), "--out", str(out)]) == 0
     index = (out / "index.md").read_text()
     links = re.findall(r"\]\(([^)]+)\)", index)
-    assert links and all((out / link).is_file() for link in links)
+    assert links
+    assert all((out / link).is_file() for link in links)
     names = [
         "main",
         "efficiency",
@@ -43,15 +44,11 @@ def test_report_links_every_table_and_figure(sweeps: SyntheticSweeps, tmp_path: 
     ]
     assert {f"figures/{n}.{ext}" for n in figures for ext in ("png", "pdf")} <= set(links)
     assert (out / "figures" / "pass_at_k.png").read_bytes()[:4] == b"\x89PNG"
-    assert (
-        "| gspo-tiny-s1 | failed | RuntimeError: CUDA out of memory |" in index
-    )  # unfinished runs listed
+    assert "| gspo-tiny-s1 | failed | RuntimeError: CUDA out of memory |" in index  # unfinished runs listed
     assert "20 runs: 15 finished, 4 failed, 1 running." in index
 
 
-def test_a_sweep_that_varies_no_axis_gets_no_ablation(
-    sweeps: SyntheticSweeps, tmp_path: Path
-) -> None:
+def test_a_sweep_that_varies_no_axis_gets_no_ablation(sweeps: SyntheticSweeps, tmp_path: Path) -> None:
     assert cli.main([str(sweeps.main), "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in (tmp_path / "tables").glob("*.md")) == [
         "efficiency.md",
@@ -66,8 +63,7 @@ def test_a_k_beyond_the_samples_is_reported(
 ) -> None:
     assert cli.main([str(sweeps.main), "--out", str(tmp_path), "--k", "64"]) == 0
     assert capsys.readouterr().err == (
-        "warning: the runs sampled at most 32 completions per problem, so pass@64 is empty; "
-        "try --k 32\n"
+        "warning: the runs sampled at most 32 completions per problem, so pass@64 is empty; try --k 32\n"
     )
 
 
@@ -79,14 +75,16 @@ def test_module_entry_points(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    assert "--out" in proc.stdout and proc.stderr == ""
+    assert "--out" in proc.stdout
+    assert proc.stderr == ""
     bad = subprocess.run(
         [sys.executable, "-m", "analysis", str(tmp_path / "nope"), "--out", str(tmp_path)],
         cwd=REPO,
         capture_output=True,
         text=True,
     )
-    assert bad.returncode == 2 and f"not a directory: {tmp_path / 'nope'}" in bad.stderr
+    assert bad.returncode == 2
+    assert f"not a directory: {tmp_path / 'nope'}" in bad.stderr
     old = subprocess.run(
         [sys.executable, "-m", "analysis.tables", "x"], cwd=REPO, capture_output=True, text=True
     )
@@ -104,9 +102,7 @@ def _imports(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("analysis"):
             found |= (
-                {f"analysis.{a.name}" for a in node.names}
-                if node.module == "analysis"
-                else {node.module}
+                {f"analysis.{a.name}" for a in node.names} if node.module == "analysis" else {node.module}
             )
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("analysis.")}
@@ -114,20 +110,16 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_no_import_cycle_in_the_analysis_package() -> None:
-    modules = {
-        f"analysis.{p.stem}": p for p in (REPO / "analysis").glob("*.py") if p.stem != "__init__"
-    }
+    modules = {f"analysis.{p.stem}": p for p in (REPO / "analysis").glob("*.py") if p.stem != "__init__"}
     graph = {name: _imports(path) & set(modules) for name, path in modules.items()}
     order = list(graphlib.TopologicalSorter(graph).static_order())  # raises CycleError on a cycle
-    assert (
-        order.index("analysis.render")
-        < order.index("analysis.table")
-        < order.index("analysis.tables")
-    )
+    assert order.index("analysis.render") < order.index("analysis.table") < order.index("analysis.tables")
     assert [name for name, deps in graph.items() if "analysis.cli" in deps] == ["analysis.__main__"]
 
 
 @pytest.mark.parametrize("module", ["analysis.render", "analysis.names", "analysis.table"])
 def test_renderers_read_no_files(module: str) -> None:
     source = (REPO / f"{module.replace('.', '/')}.py").read_text()
-    assert "open(" not in source and "read_text" not in source and "load_sweeps" not in source
+    assert "open(" not in source
+    assert "read_text" not in source
+    assert "load_sweeps" not in source

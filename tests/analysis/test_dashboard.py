@@ -26,15 +26,12 @@ def _sections(plan: dashboard.SweepPlan, k: int = 16) -> dict[str, list[dict]]:
     spec = dashboard.spec(dashboard.build_workspace(plan, "E", "P", k))
     sections = spec["spec"]["section"]["panelBankConfig"]["sections"]
     return {
-        s["name"]: [_strip({"viewType": p["viewType"], **p["config"]}) for p in s["panels"]]
-        for s in sections
+        s["name"]: [_strip({"viewType": p["viewType"], **p["config"]}) for p in s["panels"]] for s in sections
     }
 
 
 def _runset(plan: dashboard.SweepPlan) -> dict:
-    return dashboard.spec(dashboard.build_workspace(plan, "E", "P"))["spec"]["section"]["runSets"][
-        0
-    ]
+    return dashboard.spec(dashboard.build_workspace(plan, "E", "P"))["spec"]["section"]["runSets"][0]
 
 
 def _curve(title: str, metric: str) -> dict:
@@ -150,9 +147,7 @@ def test_lambda_ablation_workspace() -> None:
 
 def test_entropy_quantile_workspace() -> None:
     plan = dashboard.read_plan("entropy_quantile_ablation")
-    assert _runset(plan)["grouping"] == [
-        {"section": "config", "name": "method.value.entropy_quantile"}
-    ]
+    assert _runset(plan)["grouping"] == [{"section": "config", "name": "method.value.entropy_quantile"}]
     scatter = _sections(plan)["Final evaluation"][1]
     assert scatter == {
         "viewType": "Scatter Plot",
@@ -189,13 +184,9 @@ def test_main_table_workspace_groups_by_model_then_method() -> None:
 
 
 def test_unknown_sweep_or_k_is_a_clear_error() -> None:
-    with pytest.raises(
-        dashboard.DashboardError, match=r"^no sweep 'nope' in .*sweeps \(known: .*main_table"
-    ):
+    with pytest.raises(dashboard.DashboardError, match=r"^no sweep 'nope' in .*sweeps \(known: .*main_table"):
         dashboard.read_plan("nope")
-    with pytest.raises(
-        dashboard.DashboardError, match=r"logs pass@k for k in \[1, 4, 16\], not k=32"
-    ):
+    with pytest.raises(dashboard.DashboardError, match=r"logs pass@k for k in \[1, 4, 16\], not k=32"):
         dashboard.build_workspace(dashboard.read_plan("main_table"), "E", "P", k=32)
 
 
@@ -203,10 +194,7 @@ def test_dry_run_writes_the_spec_and_contacts_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert (
-        dashboard.main(
-            ["--sweep", "lambda_ablation", "main_table", "--dry-run", "--out", str(tmp_path)]
-        )
-        == 0
+        dashboard.main(["--sweep", "lambda_ablation", "main_table", "--dry-run", "--out", str(tmp_path)]) == 0
     )
     assert capsys.readouterr().out.split() == [
         str(tmp_path / "lambda_ablation.json"),
@@ -214,11 +202,10 @@ def test_dry_run_writes_the_spec_and_contacts_nothing(
     ]
     written = json.loads((tmp_path / "lambda_ablation.json").read_text())
     built = dashboard.spec(
-        dashboard.build_workspace(
-            dashboard.read_plan("lambda_ablation"), "ENTITY", "rlvr-credit-assignment"
-        )
+        dashboard.build_workspace(dashboard.read_plan("lambda_ablation"), "ENTITY", "rlvr-credit-assignment")
     )
-    assert _strip(written) == _strip(built) and written["displayName"] == "harness: lambda_ablation"
+    assert _strip(written) == _strip(built)
+    assert written["displayName"] == "harness: lambda_ablation"
 
 
 def test_saving_needs_an_entity(capsys: pytest.CaptureFixture[str]) -> None:

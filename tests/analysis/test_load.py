@@ -48,10 +48,10 @@ def test_runs_frame_has_run_json_fields_and_every_flattened_config_key(
         (1, 4, 16),
         "main",
     ]
-    assert set(cols) <= set(sweep.config_keys) and "status" not in sweep.config_keys
-    assert (
-        pd.isna(runs.loc["grpo-tiny-s0", "method.lam"]) and "method.style" not in sweep.config_keys
-    )
+    assert set(cols) <= set(sweep.config_keys)
+    assert "status" not in sweep.config_keys
+    assert pd.isna(runs.loc["grpo-tiny-s0", "method.lam"])
+    assert "method.style" not in sweep.config_keys
     assert runs["status"].value_counts().to_dict() == {"finished": 7, "failed": 2, "running": 1}
     assert runs.loc["gspo-tiny-s1", "error"] == "RuntimeError: CUDA out of memory"
     assert sweep.warnings == []
@@ -62,32 +62,28 @@ def test_steps_evals_and_problems(sweeps: SyntheticSweeps) -> None:
     specs = {str(sweeps.main / s.job): s for s in sweeps.main_specs}
     specs |= {str(sweeps.ablation / s.job): s for s in sweeps.ablation_specs}
     assert len(sweep.steps) == sum(s.logged_steps for s in specs.values())
-    row = sweep.steps[
-        (sweep.steps["run"] == str(sweeps.main / "4")) & (sweep.steps["step"] == 3)
-    ].iloc[0]
+    row = sweep.steps[(sweep.steps["run"] == str(sweeps.main / "4")) & (sweep.steps["step"] == 3)].iloc[0]
     assert row["train/reward_mean"] == pytest.approx(0.05 * 3 + 0.2)
-    assert row["train/tokens"] == 2400 and row["train/prompts"] == 24
+    assert row["train/tokens"] == 2400
+    assert row["train/prompts"] == 24
     assert not any(c.startswith("eval/") for c in sweep.steps.columns)
 
     assert len(sweep.evals) == sum(len(s.c) for s in specs.values())
     assert set(sweep.evals.columns) == {"run", "step", *(f"eval/{b}/pass@1" for b in BENCHMARKS)}
 
-    expected_rows = sum(
-        len(cs) for s in specs.values() for per in s.c.values() for cs in per.values()
-    )
+    expected_rows = sum(len(cs) for s in specs.values() for per in s.c.values() for cs in per.values())
     assert len(sweep.problems) == expected_rows
     assert "completions" not in sweep.problems.columns
-    one = sweep.problems[
-        (sweep.problems["run"] == str(sweeps.main / "1")) & (sweep.problems["step"] == 10)
-    ]
-    assert (
-        one.groupby("benchmark")["c"].apply(list).to_dict() == specs[str(sweeps.main / "1")].c[10]
-    )
+    one = sweep.problems[(sweep.problems["run"] == str(sweeps.main / "1")) & (sweep.problems["step"] == 10)]
+    assert one.groupby("benchmark")["c"].apply(list).to_dict() == specs[str(sweeps.main / "1")].c[10]
 
 
 def test_empty_directory_loads_empty_frames(tmp_path: Path) -> None:
     sweep = load.load_sweeps(tmp_path)
-    assert sweep.runs.empty and sweep.steps.empty and sweep.evals.empty and sweep.problems.empty
+    assert sweep.runs.empty
+    assert sweep.steps.empty
+    assert sweep.evals.empty
+    assert sweep.problems.empty
     assert sweep.config_keys == ["model.name", "method.name"]
 
 
@@ -98,7 +94,8 @@ def test_run_without_run_json_is_listed_as_unknown(tmp_path: Path) -> None:
     assert sweep.runs[["name", "status", "error", "method.name"]].values.tolist() == [
         ["job", "unknown", f"{tmp_path / 'job' / 'run.json'}: missing", "grpo"]
     ]
-    assert sweep.finished.empty and len(sweep.incomplete) == 1
+    assert sweep.finished.empty
+    assert len(sweep.incomplete) == 1
 
 
 # --- one bad run never stops the rest (issue 10) ---
@@ -126,10 +123,7 @@ def test_malformed_run_json_is_broken_and_the_rest_tabulated(damaged: Path) -> N
     sweep = load.load_sweeps(damaged)
     row = sweep.runs.set_index("run").loc[str(damaged / "s1")]
     assert row["status"] == load.BROKEN
-    assert (
-        row["error"]
-        == f"{damaged / 's1' / 'run.json'}:1: invalid JSON (Unterminated string starting at)"
-    )
+    assert row["error"] == f"{damaged / 's1' / 'run.json'}:1: invalid JSON (Unterminated string starting at)"
     assert set(sweep.steps["run"]) == {str(damaged / s) for s in ("s0", "s2", "s3")}
     assert _tabulated_seeds(sweep) == 3
     assert tables.status_table(sweep)["status"].tolist() == ["broken"]
@@ -148,14 +142,10 @@ def test_torn_last_metrics_line_is_dropped_with_a_warning(damaged: Path) -> None
     path = damaged / "s0" / "metrics.jsonl"
     lines = path.read_text().splitlines()
     path.write_text("\n".join(lines) + '\n{"step": 11, "train/rew')
-    with pytest.warns(
-        load.AnalysisWarning, match=f"^{path}:{len(lines) + 1}: invalid JSON .*torn last line"
-    ):
+    with pytest.warns(load.AnalysisWarning, match=f"^{path}:{len(lines) + 1}: invalid JSON .*torn last line"):
         sweep = load.load_sweeps(damaged)
     assert _status(sweep, "s0") == ("finished", None)
-    assert sweep.steps[sweep.steps["run"] == str(damaged / "s0")]["step"].tolist() == list(
-        range(1, 11)
-    )
+    assert sweep.steps[sweep.steps["run"] == str(damaged / "s0")]["step"].tolist() == list(range(1, 11))
     assert sweep.warnings == [
         f"{path}:{len(lines) + 1}: invalid JSON (Unterminated string starting at): "
         "dropped as a torn last line"
@@ -190,9 +180,7 @@ def test_missing_config_yaml_is_broken(damaged: Path) -> None:
         f"{damaged / 's2' / 'config.yaml'}: missing (the run's config is unknown)",
     )
     assert _tabulated_seeds(sweep) == 3
-    assert list(tables.main_table(sweep).mean.index) == [
-        ("tiny", "grpo")
-    ]  # no row for the unknown config
+    assert list(tables.main_table(sweep).mean.index) == [("tiny", "grpo")]  # no row for the unknown config
 
 
 def test_invalid_config_yaml_is_broken_with_its_line(damaged: Path) -> None:
@@ -205,7 +193,8 @@ def test_unreadable_records_break_the_run(damaged: Path) -> None:
     path = damaged / "s1" / "eval" / "step-10" / "records.parquet"
     path.write_bytes(b"not parquet")
     status, error = _status(load.load_sweeps(damaged), "s1")
-    assert status == "broken" and error.startswith(f"{path}: unreadable records (")
+    assert status == "broken"
+    assert error.startswith(f"{path}: unreadable records (")
 
 
 def test_cli_lists_broken_runs_and_reports_torn_lines_on_stderr(
@@ -219,11 +208,14 @@ def test_cli_lists_broken_runs_and_reports_torn_lines_on_stderr(
     out = tmp_path_factory.mktemp("report")
     assert cli.main([str(damaged), "--out", str(out)]) == 0
     err = capsys.readouterr().err
-    assert f"warning: {metrics}:" in err and "torn last line" in err and "Traceback" not in err
+    assert f"warning: {metrics}:" in err
+    assert "torn last line" in err
+    assert "Traceback" not in err
     index = (out / "index.md").read_text()
     assert f"| s1 | broken | {damaged / 's1' / 'run.json'}:1: invalid JSON" in index
     assert "| tiny | GRPO | 1 |" in index  # a broken run.json: the config still places the run
-    assert "## Skipped while loading" in index and "4 runs: 3 finished, 1 broken." in index
+    assert "## Skipped while loading" in index
+    assert "4 runs: 3 finished, 1 broken." in index
 
 
 def test_a_broken_seed_is_named_in_its_cell_footnote(damaged: Path) -> None:
@@ -258,10 +250,12 @@ run_name: ''
 @pytest.mark.parametrize("text", [CONFIG, "---\n" + CONFIG, "- 1\n- 2\n", "a: [1\nb: 2\n", ""])
 def test_config_parsing_per_group_equals_a_whole_parse(text: str) -> None:
     try:
-        whole = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        whole, error = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), None
     except yaml.YAMLError as err:
-        with pytest.raises(yaml.YAMLError) as caught:
-            load.parse_yaml(text)
-        assert str(caught.value) == str(err)  # the error (and its line) of the whole file
+        whole, error = None, str(err)
+    if error is None:
+        assert load.parse_yaml(text) == whole
         return
-    assert load.parse_yaml(text) == whole
+    with pytest.raises(yaml.YAMLError) as caught:
+        load.parse_yaml(text)
+    assert str(caught.value) == error  # the error (and its line) of the whole file

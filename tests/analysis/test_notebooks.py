@@ -19,9 +19,7 @@ def test_python3_kernel_is_this_interpreter() -> None:
     """papermill starts ``python3`` from this venv: the spec's ``python`` becomes sys.executable."""
     spec = KernelSpecManager().get_kernel_spec("python3")
     assert spec.argv[0] in ("python", sys.executable)
-    assert (
-        Path(spec.resource_dir).is_relative_to(Path(sys.prefix)) or spec.argv[0] == sys.executable
-    )
+    assert Path(spec.resource_dir).is_relative_to(Path(sys.prefix)) or spec.argv[0] == sys.executable
 
 
 def test_paper_tables_notebook(sweeps: SyntheticSweeps, tmp_path: Path) -> None:
@@ -32,17 +30,15 @@ def test_paper_tables_notebook(sweeps: SyntheticSweeps, tmp_path: Path) -> None:
     shown = execute("paper_tables.ipynb", tmp_path, cwd=tmp_path, SWEEP_DIRS=dirs, K=4)
     assert f"20 runs, 15 finished, from {[str(sweeps.main), str(sweeps.ablation)]}" in shown.text
     assert "**pass@4 per benchmark and their average, per model.**" in shown.markdown
-    assert (
-        "| tiny | S-trace | 0.99 | — | 0.2 |" in shown.markdown and "<sup>1</sup>" in shown.markdown
-    )
+    assert "| tiny | S-trace | 0.99 | — | 0.2 |" in shown.markdown
+    assert "<sup>1</sup>" in shown.markdown
     assert "**Efficiency (target training reward" in shown.markdown
-    assert "Qwen3-4B" in shown.html and "arXiv:2605.05965" in shown.html  # the papers' numbers
+    assert "Qwen3-4B" in shown.html
+    assert "arXiv:2605.05965" in shown.html
     assert shown.images == 4
 
 
-def test_ablations_notebook(
-    sweeps: SyntheticSweeps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_ablations_notebook(sweeps: SyntheticSweeps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANALYSIS_SWEEP_DIRS", str(sweeps.ablation))
     shown = execute("ablations.ipynb", tmp_path, cwd=tmp_path)
     assert (
@@ -61,8 +57,6 @@ def test_ablations_notebook(
 
 def test_a_sweep_without_axes_shows_none(sweeps: SyntheticSweeps, tmp_path: Path) -> None:
     shown = execute("ablations.ipynb", tmp_path, cwd=tmp_path, SWEEP_DIRS=[str(sweeps.main)])
-    assert (
-        "axes: none" in shown.text
-        and "This sweep varies no config key beyond model and method." in shown.text
-    )
+    assert "axes: none" in shown.text
+    assert "This sweep varies no config key beyond model and method." in shown.text
     assert shown.images == 0

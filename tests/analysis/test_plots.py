@@ -38,9 +38,11 @@ def test_training_curves_in_percent_with_display_names(
     fig = plots.training_curves(main_sweep, "train/accuracy", "step")
     tiny, tiny_m = fig.axes
     assert [tiny.get_title(), tiny_m.get_title()] == ["tiny", "tiny-m"]
-    assert tiny.get_ylabel() == "training accuracy (%)" and tiny.get_xlabel() == "step"
+    assert tiny.get_ylabel() == "training accuracy (%)"
+    assert tiny.get_xlabel() == "step"
     lines = _lines(tiny)
-    assert sorted(lines) == ["GRPO", "GSPO", "S-trace"] and sorted(_lines(tiny_m)) == ["GRPO"]
+    assert sorted(lines) == ["GRPO", "GSPO", "S-trace"]
+    assert sorted(_lines(tiny_m)) == ["GRPO"]
     x, y = lines["S-trace"]
     specs = finished(sweeps.main_specs, model="tiny", method="strace")
     want = statistics.mean(100 * s.reward(STEPS) / 2 for s in specs)  # train/accuracy = reward / 2
@@ -50,7 +52,8 @@ def test_training_curves_in_percent_with_display_names(
 def test_pass_at_k_curve_in_percent(sweeps: SyntheticSweeps, main_sweep: load.Sweep) -> None:
     fig = plots.pass_at_k_curve(main_sweep, ks=[1, 4, 16])
     ax = fig.axes[0]
-    assert ax.get_ylabel() == "Avg. pass@k (%)" and ax.get_xscale() == "log"
+    assert ax.get_ylabel() == "Avg. pass@k (%)"
+    assert ax.get_xscale() == "log"
     x, y = _lines(ax)["GRPO"]
     specs = finished(sweeps.main_specs, model="tiny", method="grpo")
     assert x.tolist() == [1, 4, 16]
@@ -62,7 +65,8 @@ def test_pass_at_k_curve_in_percent(sweeps: SyntheticSweeps, main_sweep: load.Sw
 def test_ablation_curve_per_variant(sweeps: SyntheticSweeps, ablation_sweep: load.Sweep) -> None:
     fig = plots.ablation_curve(ablation_sweep, "lam", k=16)
     (ax,) = fig.axes
-    assert ax.get_xlabel() == "λ" and ax.get_ylabel() == "Avg. pass@16 (%)"
+    assert ax.get_xlabel() == "λ"
+    assert ax.get_ylabel() == "Avg. pass@16 (%)"
     lines = _lines(ax)
     assert sorted(lines) == [
         "GRPO-λ (trace placement=ε-trace)",
@@ -81,9 +85,7 @@ def test_ablation_curve_per_variant(sweeps: SyntheticSweeps, ablation_sweep: loa
             for lam in (0.9, 0.99)
         ]
     )
-    assert lines["GRPO-λ (trace placement=ε-weight)"][0].tolist() == [
-        0.99
-    ]  # λ=0.9 × weight only failed
+    assert lines["GRPO-λ (trace placement=ε-weight)"][0].tolist() == [0.99]  # λ=0.9 × weight only failed
 
 
 def test_categorical_axis_gets_one_tick_per_value(ablation_sweep: load.Sweep) -> None:

@@ -26,7 +26,8 @@ def sweep_root(method_runs: dict[str, Path]) -> Path:
 def test_loader_reads_every_real_run(sweep_root: Path, method_runs: dict[str, Path]) -> None:
     sweep = load_sweeps([sweep_root])
     assert sorted(sweep.runs["method.name"]) == sorted(method_runs)
-    assert set(sweep.runs["status"]) == {"finished"} and sweep.warnings == []
+    assert set(sweep.runs["status"]) == {"finished"}
+    assert sweep.warnings == []
     assert set(sweep.steps["step"]) == {1, 2}
     assert {"method.clip_high", "trainer.lr", "eval.k", "benchmark.arith_test.n_problems"} <= set(
         sweep.config_keys
@@ -47,17 +48,14 @@ def test_main_table_matches_records(sweep_root: Path, method_runs: dict[str, Pat
 
 
 @pytest.mark.parametrize("name", ["paper_tables.ipynb", "ablations.ipynb"])
-def test_notebooks_run_from_anywhere_on_the_real_sweep(
-    name: str, sweep_root: Path, tmp_path: Path
-) -> None:
-    relative = os.path.relpath(
-        sweep_root, REPO
-    )  # as the README says: relative to the repository root
+def test_notebooks_run_from_anywhere_on_the_real_sweep(name: str, sweep_root: Path, tmp_path: Path) -> None:
+    relative = os.path.relpath(sweep_root, REPO)  # as the README says: relative to the repository root
     shown = execute(name, tmp_path, cwd=tmp_path, SWEEP_DIRS=[relative], K=2)
     assert f"5 runs, 5 finished, from {[str(sweep_root)]}" in shown.text
     if name == "paper_tables.ipynb":
         assert "| model | method | Arithmetic (test) | Avg. | Δ avg vs GRPO |" in shown.markdown
-        assert "| tiny | GRPO-λ |" in shown.markdown and shown.images == 4
+        assert "| tiny | GRPO-λ |" in shown.markdown
+        assert shown.images == 4
     else:
         assert "axes: none" in shown.text  # one run per method: no ablation to show
 
@@ -74,4 +72,5 @@ def test_cli_writes_an_index(sweep_root: Path, tmp_path: Path) -> None:
     index = (out / "index.md").read_text()
     assert "5 runs: 5 finished." in index
     main = (out / "tables" / "main.md").read_text()
-    assert "| tiny | S-trace |" in main and "—" not in main.split("\n\n")[1]  # every cell filled
+    assert "| tiny | S-trace |" in main
+    assert "—" not in main.split("\n\n")[1]

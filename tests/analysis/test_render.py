@@ -19,10 +19,7 @@ def test_markdown_has_display_names_caption_bold_best_and_footnotes(
     main_table: tables.Table,
 ) -> None:
     lines = render.to_markdown(main_table).splitlines()
-    assert (
-        lines[0]
-        == f"**pass@16 per benchmark and their average, per model.** {main_table.caption()}"
-    )
+    assert lines[0] == f"**pass@16 per benchmark and their average, per model.** {main_table.caption()}"
     assert lines[2] == "| model | method | AIME24 | MATH-500 | Avg. | Δ avg vs GRPO |"
     assert lines[3] == "|---|---|---:|---:|---:|---:|"
     strace = next(ln for ln in lines if ln.startswith("| tiny | S-trace |"))
@@ -58,14 +55,9 @@ def test_csv_holds_full_precision_numbers_in_the_tables_unit(main_table: tables.
         100 * main_table.std.at[("tiny", "strace"), "avg"]
     )
     assert frame.at[("tiny", "strace"), "avg n"] == 2
-    assert (
-        frame.at[("tiny-m", "gspo"), "avg n"] == 0
-        and frame.at[("tiny-m", "gspo"), "notes"] == "tiny-m / GSPO: no run"
-    )
-    assert (
-        frame.at[("tiny", "strace"), tables.DELTA]
-        == main_table.extra.at[("tiny", "strace"), tables.DELTA]
-    )
+    assert frame.at[("tiny-m", "gspo"), "avg n"] == 0
+    assert frame.at[("tiny-m", "gspo"), "notes"] == "tiny-m / GSPO: no run"
+    assert frame.at[("tiny", "strace"), tables.DELTA] == main_table.extra.at[("tiny", "strace"), tables.DELTA]
 
 
 def test_plain_frames_render_too() -> None:
@@ -74,6 +66,6 @@ def test_plain_frames_render_too() -> None:
     frame = pd.DataFrame({"a|b": ["x", None], "λ": [1.5, "—"]})
     assert render.frame_to_markdown(frame) == "| a\\|b | λ |\n|---|---|\n| x | 1.5 |\n|  | — |"
     tex = render.frame_to_latex(frame, "Cap λ", "lab")
-    assert (
-        r"\caption{Cap $\lambda$}" in tex and r"a|b & $\lambda$ \\" in tex and r" & --- \\" in tex
-    )
+    assert r"\caption{Cap $\lambda$}" in tex
+    assert r"a|b & $\lambda$ \\" in tex
+    assert r" & --- \\" in tex

@@ -28,16 +28,12 @@ def test_pass_at_k_table_matches_hand_computed(sweeps: SyntheticSweeps, ks: list
             for bench, cs in per_bench.items():
                 for k in ks:
                     want = np.mean([chen_pass_at_k(N, c, k) for c in cs])
-                    assert table.loc[(run, step, bench), f"pass@{k}"] == pytest.approx(
-                        want, abs=1e-12
-                    )
+                    assert table.loc[(run, step, bench), f"pass@{k}"] == pytest.approx(want, abs=1e-12)
                 bench_means[bench] = {k: np.mean([chen_pass_at_k(N, c, k) for c in cs]) for k in ks}
             for k in ks:
                 want = np.mean([m[k] for m in bench_means.values()])
                 assert table.loc[(run, step, "avg"), f"pass@{k}"] == pytest.approx(want, abs=1e-12)
-    assert len(table) == sum(len(sweeps.spec(r).c) for r in sweep.runs["run"]) * (
-        len(BENCHMARKS) + 1
-    )
+    assert len(table) == sum(len(sweeps.spec(r).c) for r in sweep.runs["run"]) * (len(BENCHMARKS) + 1)
 
 
 def test_pass_at_k_beyond_n_is_missing(sweeps: SyntheticSweeps) -> None:
@@ -67,8 +63,7 @@ def test_benchmark_with_too_few_samples_has_no_pass_at_k() -> None:
         }
     )
     table = scores.pass_at_k_table(records, [2, 8]).set_index("benchmark")
-    assert table.at["a", "pass@2"] == pytest.approx(
-        (chen_pass_at_k(4, 1, 2) + chen_pass_at_k(16, 2, 2)) / 2
-    )
-    assert math.isnan(table.at["a", "pass@8"]) and math.isnan(table.at["avg", "pass@8"])
+    assert table.at["a", "pass@2"] == pytest.approx((chen_pass_at_k(4, 1, 2) + chen_pass_at_k(16, 2, 2)) / 2)
+    assert math.isnan(table.at["a", "pass@8"])
+    assert math.isnan(table.at["avg", "pass@8"])
     assert table.at["b", "pass@8"] == pytest.approx(chen_pass_at_k(16, 3, 8))

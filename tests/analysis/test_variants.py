@@ -81,18 +81,14 @@ def test_ablation_over_any_config_key_by_full_or_short_name(
 ) -> None:
     for name in ("clip_high", "method.clip_high"):
         table = tables.ablation_table(clip_sweep, name)
-        assert (
-            table.name == "ablation_method.clip_high"
-            and table.title == "Avg. pass@16 by clip ε_high"
-        )
+        assert table.name == "ablation_method.clip_high"
+        assert table.title == "Avg. pass@16 by clip ε_high"
         assert list(table.mean.columns) == [0.0004, 0.2, 0.28]
         assert list(table.mean.index) == [("tiny", "grpo"), ("tiny", "gspo")]
         assert table.mean.at[("tiny", "grpo"), 0.28] == pytest.approx(_avg(clip_specs[2:4]))
         assert table.best.loc[("tiny", "grpo")].tolist() == [False, False, True]
         assert not table.best.loc[("tiny", "gspo")].any()  # one value: nothing to beat
-        assert (
-            table.text(("tiny", "gspo"), 0.2) == ""
-        )  # GSPO never ran at GRPO's clip: not in the grid
+        assert table.text(("tiny", "gspo"), 0.2) == ""  # GSPO never ran at GRPO's clip: not in the grid
 
 
 def test_learning_rate_ablation(tmp_path: Path) -> None:
@@ -110,10 +106,8 @@ def test_learning_rate_ablation(tmp_path: Path) -> None:
     ]
     sweep = _write(tmp_path, specs)
     table = tables.ablation_table(sweep, "trainer.lr", k=4)
-    assert (
-        list(table.mean.columns) == [1e-5, 3e-4]
-        and table.column_label(1e-5) == "learning rate=1e-05"
-    )
+    assert list(table.mean.columns) == [1e-5, 3e-4]
+    assert table.column_label(1e-5) == "learning rate=1e-05"
     assert table.mean.at[("tiny", "grpo"), 1e-5] == pytest.approx(
         statistics.mean(run_scores(s, 4)["avg"] for s in specs[2:])
     )

@@ -108,7 +108,8 @@ def test_history_rows_are_metrics_jsonl_rows(sweep: load.Sweep) -> None:
     ]
     first = sweep.steps[sweep.steps["run"] == "wandb:E/P/a"]
     assert first["train/reward_mean"].tolist() == pytest.approx([0.3, 0.4])
-    assert first["train/tokens"].tolist() == [100, 200] and first["time/wall"].tolist() == [
+    assert first["train/tokens"].tolist() == [100, 200]
+    assert first["time/wall"].tolist() == [
         3.0,
         6.0,
     ]
@@ -128,6 +129,5 @@ def test_tables_and_plots_work_on_wandb_frames(sweep: load.Sweep) -> None:
     assert table.text(("tiny", "strace"), "avg") == "—"  # crashed: listed, never averaged
     (ax,) = plots.training_curves(sweep, "train/reward_mean").axes
     handles, labels = ax.get_legend_handles_labels()
-    assert labels == ["GRPO"] and handles[0].get_ydata()[-1] == pytest.approx(
-        statistics.mean([0.4, 0.6])
-    )
+    assert labels == ["GRPO"]
+    assert handles[0].get_ydata()[-1] == pytest.approx(statistics.mean([0.4, 0.6]))

@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-for _key, _value in {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "WANDB_MODE": "offline",
-                     "TOKENIZERS_PARALLELISM": "false", "WANDB_SILENT": "true"}.items():
+for _key, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "WANDB_MODE": "offline",
+    "TOKENIZERS_PARALLELISM": "false",
+    "WANDB_SILENT": "true",
+}.items():
     os.environ.setdefault(_key, _value)
 
 CHECKPOINT_STEP = 7

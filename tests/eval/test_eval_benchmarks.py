@@ -17,52 +17,113 @@ from harness.eval.config import BenchmarkConfig
 # Two rows per benchmark, in the column layout of its hub dataset.
 SCHEMAS = {
     "math500": (
-        dict(hub="HuggingFaceH4/MATH-500", problem_key="problem", answer_key="answer", id_key="unique_id"),
+        {
+            "hub": "HuggingFaceH4/MATH-500",
+            "problem_key": "problem",
+            "answer_key": "answer",
+            "id_key": "unique_id",
+        },
         [
-            {"problem": "Compute $\\dbinom{8}{4}$.", "solution": "...", "answer": "70",
-             "subject": "Counting & Probability", "level": 2,
-             "unique_id": "test/counting_and_probability/1.json"},
-            {"problem": "Find x.", "solution": "...", "answer": "\\frac{\\sqrt{3}}{2}", "subject": "Algebra",
-             "level": 4, "unique_id": "test/algebra/7.json"},
+            {
+                "problem": "Compute $\\dbinom{8}{4}$.",
+                "solution": "...",
+                "answer": "70",
+                "subject": "Counting & Probability",
+                "level": 2,
+                "unique_id": "test/counting_and_probability/1.json",
+            },
+            {
+                "problem": "Find x.",
+                "solution": "...",
+                "answer": "\\frac{\\sqrt{3}}{2}",
+                "subject": "Algebra",
+                "level": 4,
+                "unique_id": "test/algebra/7.json",
+            },
         ],
         ("test/algebra/7.json", "\\frac{\\sqrt{3}}{2}"),
     ),
     "aime24": (
-        dict(hub="HuggingFaceH4/aime_2024", split="train", problem_key="problem", answer_key="answer",
-             id_key="id"),
+        {
+            "hub": "HuggingFaceH4/aime_2024",
+            "split": "train",
+            "problem_key": "problem",
+            "answer_key": "answer",
+            "id_key": "id",
+        },
         [
-            {"id": 60, "problem": "Every morning Aya ...", "solution": "...", "answer": "204",
-             "url": "https://artofproblemsolving.com/...", "year": "2024"},
-            {"id": 61, "problem": "Let ABC ...", "solution": "...", "answer": "113", "url": "u",
-             "year": "2024"},
+            {
+                "id": 60,
+                "problem": "Every morning Aya ...",
+                "solution": "...",
+                "answer": "204",
+                "url": "https://artofproblemsolving.com/...",
+                "year": "2024",
+            },
+            {
+                "id": 61,
+                "problem": "Let ABC ...",
+                "solution": "...",
+                "answer": "113",
+                "url": "u",
+                "year": "2024",
+            },
         ],
         ("61", "113"),
     ),
     "aime25": (
-        dict(hub="math-ai/aime25", problem_key="problem", answer_key="answer", id_key="id"),
-        [{"problem": "Find the sum ...", "answer": "70", "id": "0"},
-         {"problem": "On triangle ...", "answer": "588", "id": "1"}],
+        {"hub": "math-ai/aime25", "problem_key": "problem", "answer_key": "answer", "id_key": "id"},
+        [
+            {"problem": "Find the sum ...", "answer": "70", "id": "0"},
+            {"problem": "On triangle ...", "answer": "588", "id": "1"},
+        ],
         ("1", "588"),
     ),
     "amc23": (
-        dict(hub="math-ai/amc23", problem_key="question", answer_key="answer"),
-        [{"id": 0, "question": "Cities A and B ...", "answer": 27.0, "url": "u"},
-         {"id": 1, "question": "Positive real numbers ...", "answer": 36.0, "url": "u"}],
+        {"hub": "math-ai/amc23", "problem_key": "question", "answer_key": "answer"},
+        [
+            {"id": 0, "question": "Cities A and B ...", "answer": 27.0, "url": "u"},
+            {"id": 1, "question": "Positive real numbers ...", "answer": 36.0, "url": "u"},
+        ],
         ("1", "36"),
     ),
     "minerva": (
-        dict(hub="math-ai/minervamath", problem_key="question", answer_key="answer"),
-        [{"question": "Each of the two Magellan telescopes ...", "answer": "1.6"},
-         {"question": "Preamble: ...", "answer": "4.5e33"}],
+        {"hub": "math-ai/minervamath", "problem_key": "question", "answer_key": "answer"},
+        [
+            {"question": "Each of the two Magellan telescopes ...", "answer": "1.6"},
+            {"question": "Preamble: ...", "answer": "4.5e33"},
+        ],
         ("1", "4.5e33"),
     ),
     "olympiadbench": (
-        dict(hub="Hothan/OlympiadBench", subset="OE_TO_maths_en_COMP", split="train",
-             problem_key="question", answer_key="final_answer", id_key="id"),
-        [{"id": 1606, "question": "Xenia and Sergey ...", "final_answer": ["$\\frac{1}{2}$"],
-          "solution": ["..."], "is_multiple_answer": False, "unit": None, "answer_type": "Numerical"},
-         {"id": 1607, "question": "Find all pairs ...", "final_answer": ["$(1,2)$", "$(2,1)$"],
-          "solution": ["..."], "is_multiple_answer": True, "unit": None, "answer_type": "Tuple"}],
+        {
+            "hub": "Hothan/OlympiadBench",
+            "subset": "OE_TO_maths_en_COMP",
+            "split": "train",
+            "problem_key": "question",
+            "answer_key": "final_answer",
+            "id_key": "id",
+        },
+        [
+            {
+                "id": 1606,
+                "question": "Xenia and Sergey ...",
+                "final_answer": ["$\\frac{1}{2}$"],
+                "solution": ["..."],
+                "is_multiple_answer": False,
+                "unit": None,
+                "answer_type": "Numerical",
+            },
+            {
+                "id": 1607,
+                "question": "Find all pairs ...",
+                "final_answer": ["$(1,2)$", "$(2,1)$"],
+                "solution": ["..."],
+                "is_multiple_answer": True,
+                "unit": None,
+                "answer_type": "Tuple",
+            },
+        ],
         ("1607", "(1,2), (2,1)"),
     ),
 }
@@ -83,7 +144,8 @@ def test_loads_each_benchmark_schema_from_a_local_file(name: str, suffix: str, t
     path = write_rows(tmp_path / f"{name}{suffix}", rows)
     problems = load_benchmark(BenchmarkConfig(name=name, source="hub", path=str(path), **fields))
     assert len(problems) == 2
-    assert problems[-1].id == last_id and problems[-1].answer == last_answer
+    assert problems[-1].id == last_id
+    assert problems[-1].answer == last_answer
     assert problems[0].problem == rows[0][fields["problem_key"]]
 
 
@@ -160,10 +222,15 @@ def test_hub_failure_suggests_a_local_path(monkeypatch: pytest.MonkeyPatch) -> N
 def test_arith_splits_are_held_out_and_deterministic() -> None:
     from harness.tasks.arith import make_problems
 
-    benches = load_benchmarks({"arith_test": {"source": "arith", "n_problems": 20},
-                               "arith_hard": {"source": "arith", "n_problems": 10, "n_operations": 4}})
+    benches = load_benchmarks(
+        {
+            "arith_test": {"source": "arith", "n_problems": 20},
+            "arith_hard": {"source": "arith", "n_problems": 10, "n_operations": 4},
+        }
+    )
     test, hard = benches["arith_test"], benches["arith_hard"]
-    assert len(test) == 20 and len(hard) == 10
+    assert len(test) == 20
+    assert len(hard) == 10
     assert all(p.problem.count("(") == 3 for p in hard)  # 4 operations -> 3 nested parentheses
     train = {r["problem"] for r in make_problems("train", 500, n_operations=2, max_operand=9, seed=0)}
     assert not train & {p.problem for p in test}

@@ -32,7 +32,8 @@ def test_matches_brute_force_enumeration(k: int) -> None:
 def test_edge_cases() -> None:
     assert pass_at_k(16, 0, 4) == 0.0
     assert pass_at_k(16, 16, 4) == 1.0
-    assert pass_at_k(16, 1, 16) == 1.0 and pass_at_k(16, 0, 16) == 0.0
+    assert pass_at_k(16, 1, 16) == 1.0
+    assert pass_at_k(16, 0, 16) == 0.0
     assert pass_at_k(1, 1, 1) == 1.0
     assert float(pass_at_k(4, 1, 2)) == 0.5
     np.testing.assert_allclose(pass_at_k(16, [0, 1, 8, 16], 1), [0, 1 / 16, 0.5, 1])
@@ -47,7 +48,8 @@ def test_large_n_is_stable() -> None:
 
 def test_shapes_and_broadcasting() -> None:
     out = pass_at_k(8, 3, 2)
-    assert isinstance(out, np.ndarray) and out.shape == ()
+    assert isinstance(out, np.ndarray)
+    assert out.shape == ()
     out = pass_at_k(np.array([[8, 8], [8, 8]]), np.array([[0, 1], [2, 8]]), 2)
     assert out.shape == (2, 2)
     assert pass_at_k(8, np.array([], dtype=int), 2).shape == (0,)

@@ -65,7 +65,9 @@ def ragged_mask(B: int, T: int, generator: torch.Generator) -> Tensor:
     return torch.arange(T)[None, :] < lengths[:, None]
 
 
-def random_batch(B: int, T: int, seed: int = 0, dtype: torch.dtype = torch.float64, scale: float = 0.3) -> dict:
+def random_batch(
+    B: int, T: int, seed: int = 0, dtype: torch.dtype = torch.float64, scale: float = 0.3
+) -> dict:
     """Policy-loss inputs: logp (requires grad), old_logp, advantages [B], mask, entropy, ref_logp."""
     g = torch.Generator().manual_seed(seed)
     logp = -torch.rand(B, T, generator=g, dtype=dtype) * 3

@@ -23,7 +23,13 @@ IDS = [f"{name}-{'-'.join(map(str, params.values()))}" for name, params in METHO
 
 def _pad(inputs: dict, extra: int) -> dict:
     """Append `extra` masked columns full of NaN/inf garbage."""
-    garbage = {"logp": torch.nan, "old_logp": torch.inf, "entropy": torch.nan, "ref_logp": -torch.inf, "mask": 0.0}
+    garbage = {
+        "logp": torch.nan,
+        "old_logp": torch.inf,
+        "entropy": torch.nan,
+        "ref_logp": -torch.inf,
+        "mask": 0.0,
+    }
     padded = {k: v.detach() for k, v in inputs.items()}
     for key, fill in garbage.items():
         tail = torch.full((padded[key].shape[0], extra), fill, dtype=padded[key].dtype)
@@ -34,8 +40,13 @@ def _pad(inputs: dict, extra: int) -> dict:
 
 @pytest.mark.parametrize("loss_agg", LOSS_AGGS)
 @pytest.mark.parametrize(
-    ("name", "params"), METHOD_CASES + [("strace", {"loss_mask": True}), ("strace", {"loss_mask": True, "mask_norm": "eligible"})],
-    ids=IDS + ["strace-loss_mask", "strace-loss_mask-eligible"],
+    ("name", "params"),
+    [
+        *METHOD_CASES,
+        ("strace", {"loss_mask": True}),
+        ("strace", {"loss_mask": True, "mask_norm": "eligible"}),
+    ],
+    ids=[*IDS, "strace-loss_mask", "strace-loss_mask-eligible"],
 )
 def test_padding_changes_nothing(batch, name, params, loss_agg):
     inputs = batch.make(5, 70, seed=11, scale=0.3)

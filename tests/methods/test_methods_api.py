@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -10,7 +11,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.methods import METHODS, MethodConfig, TokenBatch, Traced, get_method_config, policy_loss, register_method
+from harness.methods import (
+    METHODS,
+    MethodConfig,
+    TokenBatch,
+    Traced,
+    get_method_config,
+    policy_loss,
+    register_method,
+)
 from harness.methods.eligibility import high_entropy_mask, quantile_threshold
 
 
@@ -18,7 +27,8 @@ from harness.methods.eligibility import high_entropy_mask, quantile_threshold
 def test_metrics_are_floats_with_the_documented_keys(batch, name):
     inputs = batch.make(4, 30, seed=20)
     loss, metrics = policy_loss(name, **inputs, beta=0.1)
-    assert loss.dim() == 0 and loss.requires_grad
+    assert loss.dim() == 0
+    assert loss.requires_grad
     assert {"clip_frac", "ratio_mean", "abs_x_mean", "eligible_frac", "kl"} <= set(metrics)
     assert all(isinstance(v, float) for v in metrics.values())
     assert "kl" not in policy_loss(name, **inputs)[1]
@@ -54,9 +64,9 @@ def test_bad_advantage_and_logp_shapes(batch):
 
 def test_missing_entropy_and_ref_logp_are_clear_errors(batch):
     inputs = batch.make(3, 10, seed=24)
-    with pytest.raises(ValueError, match="strace.*needs `entropy`"):
+    with pytest.raises(ValueError, match=r"strace.*needs `entropy`"):
         policy_loss("strace", **{**inputs, "entropy": None})
-    with pytest.raises(ValueError, match="beta=0.1 > 0 needs `ref_logp`"):
+    with pytest.raises(ValueError, match=re.escape("beta=0.1 > 0 needs `ref_logp`")):
         policy_loss("grpo", **{**inputs, "ref_logp": None}, beta=0.1)
 
 
@@ -77,7 +87,9 @@ def test_a_config_instance_can_be_passed_as_the_method(batch):
     by_name, _ = policy_loss("ptrace", **inputs, lam=0.7, loss_agg="token-mean")
     torch.testing.assert_close(by_config, by_name, rtol=0, atol=0)
     overridden, _ = policy_loss(cfg, **inputs, lam=0.0)
-    torch.testing.assert_close(overridden, policy_loss("grpo", **inputs, loss_agg="token-mean")[0], rtol=0, atol=0)
+    torch.testing.assert_close(
+        overridden, policy_loss("grpo", **inputs, loss_agg="token-mean")[0], rtol=0, atol=0
+    )
 
 
 def test_per_token_advantages_equal_broadcast_ones(batch):
@@ -93,7 +105,8 @@ def test_low_precision_inputs_are_computed_in_float32(batch):
     loss, _ = policy_loss("grpo_lambda", **inputs)
     loss.backward()
     assert loss.dtype == torch.float32
-    assert inputs["logp"].grad.dtype == torch.bfloat16 and torch.isfinite(inputs["logp"].grad.float()).all()
+    assert inputs["logp"].grad.dtype == torch.bfloat16
+    assert torch.isfinite(inputs["logp"].grad.float()).all()
 
 
 def test_eligibility_threshold_is_the_entropy_quantile(batch):
@@ -147,7 +160,10 @@ def test_registering_a_new_method(batch):
 @given(
     st.sampled_from([torch.float32, torch.float64, torch.bfloat16, torch.float16]),
     st.sampled_from(["uniform", "signed", "ties", "tiny"]),
-    st.integers(1, 5), st.integers(1, 80), st.integers(0, 100).map(lambda i: i / 100), st.integers(0, 2**31),
+    st.integers(1, 5),
+    st.integers(1, 80),
+    st.integers(0, 100).map(lambda i: i / 100),
+    st.integers(0, 2**31),
 )
 def test_radix_quantile_threshold_is_the_exact_order_statistic(dtype, kind, B, T, p, seed):
     """quantile_threshold = the ⌈p·(n−1)⌉-th smallest valid value, whatever the sign, ties or precision."""

@@ -10,29 +10,57 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.methods import METHODS, compute_advantages, get_method_config
-from harness.methods import GRPOLambdaLossConfig, GRPOLossConfig, STraceLossConfig
+from harness.methods import (
+    METHODS,
+    GRPOLambdaLossConfig,
+    GRPOLossConfig,
+    STraceLossConfig,
+    compute_advantages,
+    get_method_config,
+)
 
 FAST = settings(max_examples=25, deadline=None, database=None)
 
 EXPECTED_DEFAULTS = {
     "grpo": {
-        "clip_low": 0.2, "clip_high": 0.2, "loss_agg": "seq-mean-token-mean", "beta": 0.0, "adv_clamp": -math.inf,
+        "clip_low": 0.2,
+        "clip_high": 0.2,
+        "loss_agg": "seq-mean-token-mean",
+        "beta": 0.0,
+        "adv_clamp": -math.inf,
         "dual_clip": None,
     },
     "grpo_lambda": {  # the authors' released example (METHODS.md, "GRPO-λ as released")
-        "form": "released", "placement": "ratio", "style": "both", "lam": 0.99, "gamma": 1.0,
-        "trace_length": "max", "normalize": False, "adv_clamp": -0.1, "weight_norm": False,
-        "clip_low": 0.2, "clip_high": 0.2, "loss_agg": "token-mean",
+        "form": "released",
+        "placement": "ratio",
+        "style": "both",
+        "lam": 0.99,
+        "gamma": 1.0,
+        "trace_length": "max",
+        "normalize": False,
+        "adv_clamp": -0.1,
+        "weight_norm": False,
+        "clip_low": 0.2,
+        "clip_high": 0.2,
+        "loss_agg": "token-mean",
     },
     "gspo": {"clip_low": 3e-4, "clip_high": 4e-4, "loss_agg": "seq-mean-token-mean"},
     "ptrace": {
-        "style": "recent", "normalize": True, "lam": 0.99, "clip_low": 0.2, "clip_high": 0.2,
+        "style": "recent",
+        "normalize": True,
+        "lam": 0.99,
+        "clip_low": 0.2,
+        "clip_high": 0.2,
         "loss_agg": "seq-mean-token-mean",
     },
     "strace": {
-        "style": "recent", "normalize": True, "lam": 0.99,
-        "entropy_quantile": 0.2, "entropy_scope": "batch", "loss_mask": False, "mask_norm": "all",
+        "style": "recent",
+        "normalize": True,
+        "lam": 0.99,
+        "entropy_quantile": 0.2,
+        "entropy_scope": "batch",
+        "loss_mask": False,
+        "mask_norm": "all",
     },
 }
 
@@ -108,7 +136,7 @@ def test_unknown_method_lists_the_known_ones():
 
 
 def test_unknown_parameter_names_it_and_the_allowed_ones():
-    with pytest.raises(ValueError, match="unknown parameter.*lam.*allowed: clip_low"):
+    with pytest.raises(ValueError, match=r"unknown parameter.*lam.*allowed: clip_low"):
         get_method_config("grpo", lam=0.5)
 
 
@@ -164,7 +192,9 @@ def test_batch_and_none_scaling_and_clamp():
     rewards = torch.tensor([1.0, 0.0, 2.0, 2.0, 3.0, 1.0])
     centred = torch.tensor([0.5, -0.5, 0.0, 0.0, 1.0, -1.0])
     torch.testing.assert_close(compute_advantages(rewards, 2, scale="none"), centred)
-    torch.testing.assert_close(compute_advantages(rewards, 2, scale="batch"), centred / (rewards.std() + 1e-6))
+    torch.testing.assert_close(
+        compute_advantages(rewards, 2, scale="batch"), centred / (rewards.std() + 1e-6)
+    )
     clamped = compute_advantages(rewards, 2, scale="none", adv_clamp=-0.1)
     torch.testing.assert_close(clamped, centred.clamp(min=-0.1))
 

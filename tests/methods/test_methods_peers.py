@@ -60,8 +60,16 @@ def test_grpo_entropy_mask_equals_trl_top_entropy_quantile(batch, entropy_mask_p
     loss, metrics = policy_loss(entropy_mask_preset, **inputs, **params)
     (grad,) = torch.autograd.grad(loss, inputs["logp"])
     reference = trl_entropy_masked_loss(
-        inputs["logp"], inputs["old_logp"], inputs["advantages"], inputs["mask"], inputs["entropy"],
-        q, loss_type, 64, beta, inputs["ref_logp"],
+        inputs["logp"],
+        inputs["old_logp"],
+        inputs["advantages"],
+        inputs["mask"],
+        inputs["entropy"],
+        q,
+        loss_type,
+        64,
+        beta,
+        inputs["ref_logp"],
     )
     (ref_grad,) = torch.autograd.grad(reference, inputs["logp"])
     torch.testing.assert_close(loss, reference, rtol=1e-12, atol=1e-14)
@@ -124,8 +132,15 @@ def test_dual_clip_acts_before_the_eps_weight_and_the_kl_term(batch):
     """METHODS.md: the cap applies to ℓ_t, then the ε-weight multiplies it, then β·KL is added."""
     inputs = batch.make(4, 25, seed=43, scale=0.5)
     inputs["advantages"][:] = -torch.tensor([1.0, 0.5, 2.0, 0.1], dtype=torch.float64)
-    params = {"form": "lag", "placement": "weight", "style": "recent", "lam": 0.9, "beta": 0.1,
-              "loss_agg": "token-mean", "adv_clamp": float("-inf")}
+    params = {
+        "form": "lag",
+        "placement": "weight",
+        "style": "recent",
+        "lam": 0.9,
+        "beta": 0.1,
+        "loss_agg": "token-mean",
+        "adv_clamp": float("-inf"),
+    }
     loss, _ = policy_loss("grpo_lambda", **inputs, dual_clip=1.1, **params)
     from harness.methods.trace import column_sums
 

@@ -74,11 +74,13 @@ def test_loss_grads_and_metrics_are_finite(method, inputs):
     loss, metrics = policy_loss(name, **inputs, **params)
     loss.backward()
     grad = inputs["logp"].grad
-    assert loss.dim() == 0 and torch.isfinite(loss)
+    assert loss.dim() == 0
+    assert torch.isfinite(loss)
     assert torch.isfinite(grad).all()
     assert (grad[~inputs["mask"].bool()] == 0).all()
     assert all(torch.isfinite(torch.tensor(v)) for v in metrics.values())
-    assert 0.0 <= metrics["clip_frac"] <= 1.0 and 0.0 <= metrics["eligible_frac"] <= 1.0
+    assert 0.0 <= metrics["clip_frac"] <= 1.0
+    assert 0.0 <= metrics["eligible_frac"] <= 1.0
 
 
 @settings(max_examples=25, deadline=None, database=None)
@@ -91,4 +93,5 @@ def test_on_policy_zero_advantage_has_zero_gradient(method, inputs):
     loss.backward()
     assert loss.item() == 0.0
     assert (inputs["logp"].grad == 0).all()
-    assert metrics["abs_x_mean"] == 0.0 and metrics["ratio_mean"] in (0.0, 1.0)
+    assert metrics["abs_x_mean"] == 0.0
+    assert metrics["ratio_mean"] in (0.0, 1.0)

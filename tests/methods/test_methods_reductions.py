@@ -24,7 +24,9 @@ def _assert_same(a: tuple, b: tuple, exact: bool = True) -> None:
     torch.testing.assert_close(a[1], b[1], **tol)
 
 
-def trl_grpo_loss(logp, old, adv, mask, eps_low, eps_high, *, level="token", loss_type="grpo", beta=0.0, ref=None):
+def trl_grpo_loss(
+    logp, old, adv, mask, eps_low, eps_high, *, level="token", loss_type="grpo", beta=0.0, ref=None
+):
     """TRL GRPOTrainer._compute_loss, written from the published formulas (no trl import)."""
     log_ratio = logp - old
     if level == "token":
@@ -42,7 +44,9 @@ def trl_grpo_loss(logp, old, adv, mask, eps_low, eps_high, *, level="token", los
         loss = (per_token_loss * mask).sum() / mask.sum().clamp(min=1.0)
     else:  # dr_grpo
         loss = (per_token_loss * mask).sum() / (per_token_loss.size(0) * mask.size(1))
-    is_clipped = ((coef_1 < 1 - eps_low) & (adv.unsqueeze(1) < 0)) | ((coef_1 > 1 + eps_high) & (adv.unsqueeze(1) > 0))
+    is_clipped = ((coef_1 < 1 - eps_low) & (adv.unsqueeze(1) < 0)) | (
+        (coef_1 > 1 + eps_high) & (adv.unsqueeze(1) > 0)
+    )
     clip_frac = (is_clipped.expand_as(mask) * mask).sum() / mask.sum()
     return loss, clip_frac
 
@@ -57,8 +61,15 @@ def test_grpo_matches_trl_formula(batch, loss_agg, beta):
     loss, grad, metrics = _loss_and_grad("grpo", inputs, loss_agg=loss_agg, beta=beta)
     logp = inputs["logp"].detach().clone().requires_grad_()
     ref_loss, ref_clip_frac = trl_grpo_loss(
-        logp, inputs["old_logp"], inputs["advantages"], inputs["mask"], 0.2, 0.2,
-        loss_type=TRL_LOSS_TYPES[loss_agg], beta=beta, ref=inputs["ref_logp"],
+        logp,
+        inputs["old_logp"],
+        inputs["advantages"],
+        inputs["mask"],
+        0.2,
+        0.2,
+        loss_type=TRL_LOSS_TYPES[loss_agg],
+        beta=beta,
+        ref=inputs["ref_logp"],
     )
     ref_loss.backward()
     torch.testing.assert_close(loss, ref_loss.detach(), rtol=1e-12, atol=1e-14)
@@ -132,7 +143,9 @@ def test_strace_with_q_one_is_ptrace_exactly(batch, style, lam, scope, loss_mask
     inputs = batch.make(5, 90, seed=5, scale=0.5)
     params = {"style": style, "lam": lam, "loss_agg": "token-mean"}
     ptrace = _loss_and_grad("ptrace", inputs, **params)
-    strace = _loss_and_grad("strace", inputs, entropy_quantile=1.0, entropy_scope=scope, loss_mask=loss_mask, **params)
+    strace = _loss_and_grad(
+        "strace", inputs, entropy_quantile=1.0, entropy_scope=scope, loss_mask=loss_mask, **params
+    )
     _assert_same(strace, ptrace)
     assert strace[2]["eligible_frac"] == 1.0
 
@@ -156,7 +169,12 @@ def test_weight_norm_rescales_to_mean_one(batch):
     inputs["old_logp"] = inputs["logp"].detach().clone()
     inputs["advantages"] = torch.ones(4, dtype=torch.float64)
     loss, _, _ = _loss_and_grad(
-        "grpo_lambda", inputs, form="lag", placement="weight", weight_norm=True, adv_clamp=-1e9,
+        "grpo_lambda",
+        inputs,
+        form="lag",
+        placement="weight",
+        weight_norm=True,
+        adv_clamp=-1e9,
         loss_agg="seq-mean-token-mean",
     )
     grpo_loss, _, _ = _loss_and_grad("grpo", inputs)

@@ -91,8 +91,14 @@ def test_released_loss_equals_the_dense_oracle(batch, style, lam, gamma, trace_l
     inputs = batch.make(6, 20, seed=2, scale=0.1)
     max_len = 26
     loss, metrics = policy_loss(
-        "grpo_lambda", **inputs, max_len=max_len, style=style, lam=lam, gamma=gamma,
-        trace_length=trace_length, placement=placement,
+        "grpo_lambda",
+        **inputs,
+        max_len=max_len,
+        style=style,
+        lam=lam,
+        gamma=gamma,
+        trace_length=trace_length,
+        placement=placement,
     )
     (grad,) = torch.autograd.grad(loss, inputs["logp"])
     n = lengths(inputs["mask"].bool(), trace_length, max_len)
@@ -134,7 +140,9 @@ def test_weight_placement_masks_padding_before_the_sigmoid(batch, placement):
 
 
 @pytest.mark.parametrize("loss_agg", ["token-mean", "seq-mean-token-mean"])
-@pytest.mark.parametrize(("released_style", "lag_style"), [("recent", "recent"), ("both", "both"), ("early", "both")])
+@pytest.mark.parametrize(
+    ("released_style", "lag_style"), [("recent", "recent"), ("both", "both"), ("early", "both")]
+)
 def test_released_and_lag_forms_agree_at_gamma_lambda_one(batch, released_style, lag_style, loss_agg):
     """At γλ = 1 every kernel is all ones below the diagonal: X_t = Σ_(j≤t) x_j in both forms."""
     inputs = batch.make(5, 40, seed=6, scale=0.05)

@@ -84,7 +84,9 @@ def test_long_column_sums_match_dense(dense, batch):
     _, valid, eligible = _inputs(2, 2048, 8, batch)
     for kernel in ("recent", "both"):
         fast = column_sums(valid, kernel, 0.99, normalize=True, eligible=eligible, dtype=torch.float64)
-        torch.testing.assert_close(fast, dense.column_sums(valid, kernel, 0.99, True, eligible), rtol=1e-5, atol=1e-10)
+        torch.testing.assert_close(
+            fast, dense.column_sums(valid, kernel, 0.99, True, eligible), rtol=1e-5, atol=1e-10
+        )
 
 
 def test_column_sums_are_the_trace_gradient(batch):
@@ -148,4 +150,3 @@ def test_float32_policy_loss_at_16k_tokens_is_finite(batch, name):
 def test_unnormalised_trace_at_lambda_one_is_a_prefix_sum(batch):
     x, valid, _ = _inputs(3, 500, 10, batch)
     torch.testing.assert_close(trace(x, valid, "recent", 1.0), torch.cumsum(x * valid, -1))
-

@@ -18,8 +18,15 @@ from harness.run_dir import CHECKPOINTS
 
 @pytest.fixture(scope="module")
 def model() -> Qwen3ForCausalLM:
-    config = Qwen3Config(vocab_size=32, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                         num_key_value_heads=1, intermediate_size=32, head_dim=8)
+    config = Qwen3Config(
+        vocab_size=32,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        intermediate_size=32,
+        head_dim=8,
+    )
     return Qwen3ForCausalLM(config)
 
 
@@ -45,12 +52,15 @@ def test_an_intact_checkpoint_has_no_damage(tmp_path: Path, model) -> None:
     assert damage(write_checkpoint(tmp_path, 2, model)) is None
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("model.safetensors", "model.safetensors cannot be loaded (SafetensorError"),
-    ("optimizer.pt", "optimizer.pt cannot be loaded (BadZipFile"),
-    ("rng_state.pth", "rng_state.pth cannot be loaded (BadZipFile"),
-    ("trainer_state.json", "trainer_state.json cannot be loaded (JSONDecodeError"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("model.safetensors", "model.safetensors cannot be loaded (SafetensorError"),
+        ("optimizer.pt", "optimizer.pt cannot be loaded (BadZipFile"),
+        ("rng_state.pth", "rng_state.pth cannot be loaded (BadZipFile"),
+        ("trainer_state.json", "trainer_state.json cannot be loaded (JSONDecodeError"),
+    ],
+)
 def test_a_truncated_file_is_named(tmp_path: Path, model, name: str, expected: str) -> None:
     ckpt = write_checkpoint(tmp_path, 2, model)
     truncate(ckpt / name)
@@ -74,7 +84,8 @@ def test_resume_sets_a_damaged_checkpoint_aside_and_uses_the_previous(tmp_path: 
     with caplog.at_level(logging.WARNING):
         assert resumable_checkpoint(tmp_path, max_step=4) == tmp_path / CHECKPOINTS / "checkpoint-2"
     moved = tmp_path / CHECKPOINTS / SET_ASIDE / "checkpoint-4"
-    assert not newest.exists() and (moved / "model.safetensors").exists()  # set aside, not deleted
+    assert not newest.exists()
+    assert (moved / "model.safetensors").exists()
     assert (moved / "REASON.txt").read_text().startswith("model.safetensors cannot be loaded")
     assert f"checkpoint {newest} not used: model.safetensors cannot be loaded" in caplog.text
 
@@ -84,7 +95,9 @@ def test_resume_ignores_steps_beyond_the_run_and_unfinished_saves(tmp_path: Path
     write_checkpoint(tmp_path, 9, model)  # trainer.steps=8: never resume past the end
     write_checkpoint(tmp_path / CHECKPOINTS / STAGING, 4, model)  # a save cut short by a kill
     assert resumable_checkpoint(tmp_path, max_step=8) == tmp_path / CHECKPOINTS / "checkpoint-2"
-    assert (tmp_path / CHECKPOINTS / SET_ASIDE / "checkpoint-9" / "REASON.txt").read_text() == "beyond trainer.steps=8\n"
+    assert (
+        tmp_path / CHECKPOINTS / SET_ASIDE / "checkpoint-9" / "REASON.txt"
+    ).read_text() == "beyond trainer.steps=8\n"
     assert not (tmp_path / CHECKPOINTS / STAGING).exists()
     assert resumable_checkpoint(tmp_path / "empty", max_step=8) is None
 
@@ -98,14 +111,16 @@ class _Trainer:
         self.accelerator = SimpleNamespace(wait_for_everyone=lambda: None)
         self.visible_while_saving: list[list[str]] = []
 
-    def _get_output_dir(self, trial):  # noqa: ANN001, ANN202
+    def _get_output_dir(self, trial):
         return self.args.output_dir
 
-    def _save_checkpoint(self, model, trial):  # noqa: ANN001, ANN202
+    def _save_checkpoint(self, model, trial):
         out = Path(self._get_output_dir(trial)) / f"checkpoint-{self.state.global_step}"
         out.mkdir(parents=True)
         (out / "trainer_state.json").write_text(json.dumps({"global_step": self.state.global_step}))
-        self.visible_while_saving.append(sorted(p.name for p in Path(self.args.output_dir).glob("checkpoint-*")))
+        self.visible_while_saving.append(
+            sorted(p.name for p in Path(self.args.output_dir).glob("checkpoint-*"))
+        )
 
 
 class _Atomic(AtomicCheckpoints, _Trainer):

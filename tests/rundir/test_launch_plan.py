@@ -21,18 +21,28 @@ def write_run(run_dir: Path, status: str, *overrides: str) -> None:
         cfg = compose("train", overrides=list(overrides))
     run_dir.mkdir(parents=True)
     (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    (run_dir / "run.json").write_text(json.dumps({"status": status, "config_hash": config_hash(semantic_config(cfg))}))
+    (run_dir / "run.json").write_text(
+        json.dumps({"status": status, "config_hash": config_hash(semantic_config(cfg))})
+    )
     if status == "running":
         (run_dir / "checkpoints" / "checkpoint-20").mkdir(parents=True)
 
 
-def test_the_plan_names_skipped_resumed_and_refused_jobs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_the_plan_names_skipped_resumed_and_refused_jobs(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     write_run(tmp_path / "trainer.seed-0", "finished", "trainer.seed=0")
-    write_run(tmp_path / "trainer.seed-1", "finished", "trainer.seed=1", "trainer.steps=30")  # made with another config
+    write_run(
+        tmp_path / "trainer.seed-1", "finished", "trainer.seed=1", "trainer.steps=30"
+    )  # made with another config
     write_run(tmp_path / "trainer.seed-2", "running", "trainer.seed=2")
     with pytest.raises(SystemExit):  # a refused job fails the sweep (after the others, here: none)
-        multirun_in_process("trainer.seed=0,1,2,3", "logger=none", "hydra.launcher.dry_run=true",
-                            f"hydra.sweep.dir={tmp_path}")
+        multirun_in_process(
+            "trainer.seed=0,1,2,3",
+            "logger=none",
+            "hydra.launcher.dry_run=true",
+            f"hydra.sweep.dir={tmp_path}",
+        )
     out, err = capsys.readouterr()
     assert out.splitlines()[:7] == [
         f"[harness] sweep train -> {tmp_path}: 4 jobs, 1 already finished, 2 to run, 1 refused (dry run, nothing launched)",
@@ -44,5 +54,6 @@ def test_the_plan_names_skipped_resumed_and_refused_jobs(tmp_path: Path, capsys:
         "  #2 trainer.seed=2 logger=none  resume: status running, same config: resume from checkpoint-20",
         "  #3 trainer.seed=3 logger=none",
     ]
-    assert "job #1: " in err and "trainer.steps: 30 → 200" in err
+    assert "job #1: " in err
+    assert "trainer.steps: 30 → 200" in err
     assert not (tmp_path / "trainer.seed-3").exists()  # a dry run launches nothing

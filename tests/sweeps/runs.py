@@ -17,7 +17,11 @@ from tests.train.runs import REPO, TINY
 
 SWEEPS = REPO / "sweeps"
 # Enough warm start and completion length that rewards vary within a group: gradients are non-zero.
-LEARNING = ["model.warm_start.steps=150", "trainer.max_completion_length=48", "trainer.format_reward_weight=0.5"]
+LEARNING = [
+    "model.warm_start.steps=150",
+    "trainer.max_completion_length=48",
+    "trainer.format_reward_weight=0.5",
+]
 
 
 def grid_size(sweep: Path) -> int:
@@ -37,8 +41,9 @@ def multirun_in_process(*args: str) -> None:
         sys.argv = argv
 
 
-def write_tiny_sweep(config_dir: Path, name: str, sweep_dir: Path, cache: Path, params: dict[str, str],
-                     *settings: str) -> None:
+def write_tiny_sweep(
+    config_dir: Path, name: str, sweep_dir: Path, cache: Path, params: dict[str, str], *settings: str
+) -> None:
     """A sweep file over ``params`` of the tiny config (tests/train/runs.py: TINY) on the local launcher."""
     body = OmegaConf.to_container(OmegaConf.from_dotlist([*TINY, f"cache_dir={cache}", *settings]))
     body["defaults"] = ["train", {"override hydra/launcher": "local"}, "_self_"]
@@ -52,14 +57,32 @@ def job_logs(sweep_dir: Path) -> str:
     return "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted(sweep_dir.glob(".submitit/*/*.out")))
 
 
-def run_sweep(config_dir: Path, name: str, sweep_dir: Path, *overrides: str,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_sweep(
+    config_dir: Path, name: str, sweep_dir: Path, *overrides: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """The real CLI: ``python -m harness.train -m --config-dir <dir> --config-name <name> <overrides>``."""
-    cmd = [sys.executable, "-m", "harness.train", "-m", "--config-dir", str(config_dir), "--config-name", name,
-           *overrides]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "WANDB_MODE": "offline", **(env or {})})
+    cmd = [
+        sys.executable,
+        "-m",
+        "harness.train",
+        "-m",
+        "--config-dir",
+        str(config_dir),
+        "--config-name",
+        name,
+        *overrides,
+    ]
+    proc = subprocess.run(
+        cmd,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "WANDB_MODE": "offline", **(env or {})},
+    )
     if proc.returncode != 0:
-        raise AssertionError(f"sweep failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}\n"
-                             f"{job_logs(sweep_dir)}")
+        raise AssertionError(
+            f"sweep failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}\n"
+            f"{job_logs(sweep_dir)}"
+        )
     return proc

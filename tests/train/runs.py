@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 REPO = Path(__file__).resolve().parents[2]
 
 # A few seconds a step on 2 cores: 4 prompts x 4 samples, 24-token completions.
@@ -28,13 +27,26 @@ TINY = [
 
 
 def train_cmd(run_dir: Path, cache: Path, *overrides: str) -> list[str]:
-    return [sys.executable, "-m", "harness.train", f"hydra.run.dir={run_dir}", f"cache_dir={cache}",
-            *TINY, *overrides]
+    return [
+        sys.executable,
+        "-m",
+        "harness.train",
+        f"hydra.run.dir={run_dir}",
+        f"cache_dir={cache}",
+        *TINY,
+        *overrides,
+    ]
 
 
 def run_train(run_dir: Path, cache: Path, *overrides: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(train_cmd(run_dir, cache, *overrides), cwd=REPO, capture_output=True, text=True,
-                          env={**os.environ, "WANDB_MODE": "offline"}, timeout=600)
+    proc = subprocess.run(
+        train_cmd(run_dir, cache, *overrides),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "WANDB_MODE": "offline"},
+        timeout=600,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"training failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     return proc
