@@ -10,7 +10,7 @@ SWEEP      ?= toy_main
 SWEEP_DIRS ?= multirun
 OUT        ?= tables
 
-.PHONY: install train test sweep sweep-plan tables bench clean
+.PHONY: install train test test-fast lint format sweep sweep-plan tables bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,6 +27,22 @@ train: $(STAMP)
 
 test: $(STAMP)
 	$(OFFLINE) WANDB_MODE=offline $(PY) -m pytest $(ARGS)
+
+## The edit loop: everything but the real training runs (markers slow and e2e), under three minutes
+test-fast: $(STAMP)
+	$(OFFLINE) WANDB_MODE=offline $(PY) -m pytest -m "not slow and not e2e" $(ARGS)
+
+LINT_PATHS := harness analysis bench tests hydra_plugins
+
+## What CI checks before the tests: ruff (lint + format) and mypy (config in pyproject.toml)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
+	$(VENV)/bin/ruff format $(LINT_PATHS)
 
 ## Named sweeps from sweeps/ as Hydra multiruns, one after another: make sweep SWEEP="lambda_ablation lambda_ablation_ptrace"
 sweep: $(STAMP)

@@ -56,7 +56,7 @@ class RunDirCallback(TrainerCallback):
 class EvalCallback(TrainerCallback):
     """Runs ``evaluate(model, step)`` every ``interval`` optimizer steps (0: never during training)."""
 
-    def __init__(self, evaluate: Callable[[Any, int], None], interval: int) -> None:
+    def __init__(self, evaluate: Callable[[Any, int], object], interval: int) -> None:
         self.evaluate = evaluate
         self.interval = interval
 

@@ -18,7 +18,7 @@ import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 
@@ -118,6 +118,7 @@ def resumable_checkpoint(run_dir: Path, max_step: int) -> Path | None:
     """
     shutil.rmtree(Path(run_dir) / CHECKPOINTS / STAGING, ignore_errors=True)
     for ckpt in reversed(checkpoint_dirs(run_dir)):
+        reason: str | None
         if checkpoint_step(ckpt) > max_step:
             reason = f"beyond trainer.steps={max_step}"
         elif (reason := damage(ckpt)) is None:
@@ -127,7 +128,13 @@ def resumable_checkpoint(run_dir: Path, max_step: int) -> Path | None:
     return None
 
 
-class AtomicCheckpoints:
+if TYPE_CHECKING:
+    from transformers import Trainer as _Trainer
+else:
+    _Trainer = object
+
+
+class AtomicCheckpoints(_Trainer):
     """``Trainer`` mixin: a checkpoint appears under its real name only once it is complete."""
 
     _staging: str | None = None

@@ -10,7 +10,7 @@ any model is built. Method schemas come from ``harness.methods``; ``task`` is a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
@@ -25,7 +25,8 @@ from harness.validation import check as _check
 from harness.validation import check_choice as _check_choice
 
 ROLLOUTS = ("hf", "vllm")
-WANDB_MODES = ("offline", "online", "disabled")
+WandbMode = Literal["offline", "online", "disabled"]
+WANDB_MODES: tuple[WandbMode, ...] = get_args(WandbMode)
 RESUME_MODES = ("auto", "never", "must")
 DISTRIBUTED_STRATEGIES = ("auto", "ddp", "zero3")
 

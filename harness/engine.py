@@ -1,22 +1,26 @@
 """The TRL adapter: ``GRPOTrainer`` with the loss and advantages of ``harness.methods``.
 
 TRL does generation (transformers ``generate`` or vLLM), reward calls, reference
-and old log-probs, multi-GPU, checkpoints and logging. This subclass changes two
-things (and writes checkpoints atomically, ``harness.checkpoints``):
+and old log-probs, multi-GPU, checkpoints and logging. This subclass replaces:
 
-* advantages are recomputed from TRL's gathered rewards with
+* the advantages: recomputed from TRL's gathered rewards with
   :func:`harness.methods.compute_advantages` (the spec's estimator);
-* the loss is :func:`harness.methods.policy_loss` on TRL's per-token log-probs,
+* the loss: :func:`harness.methods.policy_loss` on TRL's per-token log-probs,
   entropies, old and reference log-probs, with global token/sequence counts so
-  that gradient accumulation sums micro-batch losses to the one-batch loss.
+  that gradient accumulation sums micro-batch losses to the one-batch loss;
+
+and adds: the method's metrics (``method/*``, mean over processes) and the mean
+entropy in TRL's log; cumulative completion tokens and prompts (``harness/tokens``,
+``harness/prompts``: the x-axes of sample-efficiency plots); a clear error on a
+non-finite loss; atomic checkpoints (``harness.checkpoints``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
-from trl import GRPOTrainer
+from trl import GRPOConfig, GRPOTrainer
 
 from harness.checkpoints import AtomicCheckpoints
 from harness.methods import compute_advantages, policy_loss
@@ -38,6 +42,11 @@ class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
         self._rewards: torch.Tensor | None = None
         super().__init__(*args, **kwargs)
 
+    @property
+    def _training(self) -> bool:
+        """Inside ``train()`` (TRL switches the model to eval mode for its evaluation loop)."""
+        return self.model is not None and self.model.training
+
     # -- advantages -----------------------------------------------------------------------
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         self._rewards = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
@@ -45,8 +54,10 @@ class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
 
     def _generate_and_score_completions(self, inputs):
         out = super()._generate_and_score_completions(inputs)
-        training = self.model.training
-        group = self.num_generations if training else self.num_generations_eval
+        training = self._training
+        group = self.num_generations if training else (self.num_generations_eval or self.num_generations)
+        assert group is not None  # GRPOConfig sets it
+        assert self._rewards is not None  # set by _calculate_rewards
         weights = self.reward_weights.to(self._rewards.device)
         rewards = torch.nan_to_num((self._rewards * weights).nansum(dim=1))
         advantages = compute_advantages(rewards, group, scale=self.harness_scale)
@@ -61,13 +72,15 @@ class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
     # -- loss -----------------------------------------------------------------------------
     def _accumulation_counts(self, inputs: dict[str, Any], batch: int) -> dict[str, Any]:
         """Per-process token and sequence counts of one optimizer step's accumulation window."""
-        if not self.model.training:
+        if not self._training:
             return {
                 "n_seqs": batch,
                 "n_tokens": inputs["num_items_in_batch"] / self.accelerator.num_processes,
             }
         gas = self.current_gradient_accumulation_steps
-        window = gas / self.args.steps_per_generation
+        per_generation = cast(GRPOConfig, self.args).steps_per_generation
+        assert per_generation is not None  # GRPOConfig.__post_init__ sets it
+        window = gas / per_generation
         return {
             "n_seqs": batch * gas,
             "n_tokens": inputs["num_items_in_batch"] / self.accelerator.num_processes * window,
@@ -106,7 +119,7 @@ class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
     def _log_method_metrics(
         self, metrics: dict[str, float], entropy: torch.Tensor, mask: torch.Tensor
     ) -> None:
-        mode = "train" if self.model.training else "eval"
+        mode = "train" if self._training else "eval"
         values = torch.tensor(list(metrics.values()), device=mask.device, dtype=torch.float32)
         values = self.accelerator.gather(values[None]).mean(0).tolist()
         for key, value in zip(metrics, values, strict=True):
@@ -116,6 +129,6 @@ class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
         self._metrics[mode]["entropy"].append((ent[0] / ent[1].clamp(min=1)).item())
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        if self.model.training and "loss" in logs:
+        if self._training and "loss" in logs:
             logs = {**logs, "harness/tokens": self.tokens_seen, "harness/prompts": self.prompts_seen}
         super().log(logs, start_time)

@@ -83,7 +83,10 @@ def recorded_config(run_dir: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        return semantic_config(OmegaConf.load(path))
+        loaded = OmegaConf.load(path)
+        if not isinstance(loaded, DictConfig):
+            raise TypeError("not a mapping")
+        return semantic_config(loaded)
     except Exception as err:
         raise RunDirError(f"{path}: cannot be read ({type(err).__name__}: {err}); fix or delete it") from None
 

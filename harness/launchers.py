@@ -273,9 +273,16 @@ class Progress:
 class _Planned:
     """Validate and plan the whole sweep, skip finished runs, then submit the rest (``submit``)."""
 
+    config: DictConfig  # set by Hydra's ``setup``
+    POLL_S: float
+
     def __init__(self, dry_run: bool = False, **params: Any) -> None:
         super().__init__(**params)
         self.dry_run = dry_run
+
+    def submit(self, jobs: list[Job], progress: Progress) -> dict[int, Any]:
+        """Submit ``jobs``; return the submitit job of each, by job index."""
+        raise NotImplementedError
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         jobs = plan(self, clean_overrides(job_overrides), initial_job_idx)
@@ -353,6 +360,7 @@ class SequentialLauncher(BasicLauncher):
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         job_overrides = clean_overrides(job_overrides)
         jobs = plan(self, job_overrides, initial_job_idx)
+        assert self.config is not None  # set by Hydra's ``setup``
         report(self.config, jobs, self.dry_run)
         if self.dry_run:
             return [skipped(j) for j in jobs]

@@ -138,11 +138,12 @@ def sweep_name(config_name: str, overrides: Sequence[str], exclude: Sequence[str
     if not kept:
         return token(config_name)
     swept = sorted({o.key_or_group for o in kept if o.is_sweep_override()})
-    digest = short_hash("\n".join(sorted(o.input_line for o in kept)))
+    lines = [str(o.input_line) for o in kept]
+    digest = short_hash("\n".join(sorted(lines)))
     name = "-".join(
         [sanitize(config_name), *(["+".join(sanitize(k) for k in swept)] if swept else []), digest]
     )
-    return _shorten(name, [o.input_line for o in kept])
+    return _shorten(name, lines)
 
 
 def register_resolvers() -> None:

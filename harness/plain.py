@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 T = TypeVar("T")
 
@@ -20,7 +20,7 @@ def plain_dict(cfg: DictConfig | Mapping[str, Any], resolve: bool = True) -> dic
     return {str(k): v for k, v in out.items()}
 
 
-def to_schema(cfg: DictConfig, schema: type[T]) -> T:
+def to_schema(cfg: DictConfig | ListConfig, schema: type[T]) -> T:
     """The dataclass instance of a structured config (its ``__post_init__`` checks run)."""
     out = OmegaConf.to_object(cfg)
     if not isinstance(out, schema):

@@ -220,7 +220,10 @@ def _clean(value: Any) -> Any:
 
 def checkpoint_step(path: Path) -> int:
     """N of ``checkpoint-N``."""
-    return int(_CHECKPOINT.fullmatch(Path(path).name).group(1))
+    match = _CHECKPOINT.fullmatch(Path(path).name)
+    if match is None:
+        raise ValueError(f"{path}: not a checkpoint-N directory")
+    return int(match.group(1))
 
 
 def checkpoint_dirs(run_dir: Path) -> list[Path]:

@@ -15,12 +15,12 @@ command again resumes the same run; a run dir is a transaction (docs/run_dir.md)
 from __future__ import annotations
 
 import os
-import sys
 from contextlib import nullcontext
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from harness import distributed, faults
@@ -33,12 +33,23 @@ from harness.run_dir import CONFIG_FILE, LOCK_FILE, MetricsLog, RunRecord, atomi
 
 
 def run_name(cfg: TrainConfig) -> str:
-    """``strace-lam0.99-q0.2-tiny-s0``: method, its knobs marked ``in_name``, model, seed."""
+    """``strace-lam0.99-q0.2-tiny-s0``, ``grpo_lambda-lag-weight-lam0.99-tiny-s0``: method, its knobs
+    marked ``in_name`` and every other knob set away from its default, model, seed. Two runs whose
+    knobs differ never share a name."""
     if cfg.run_name:
         return cfg.run_name
     parts = [cfg.method.name]
-    parts += [f"{tag}{getattr(cfg.method, f.name)}" for f, tag in knobs(cfg.method) if f.metadata["in_name"]]
+    for f, tag in knobs(cfg.method):
+        value = getattr(cfg.method, f.name)
+        if f.metadata["in_name"] or value != f.default:
+            parts.append(_name_part(tag, value))
     return "-".join([*parts, cfg.model.name, f"s{cfg.trainer.seed}"])
+
+
+def _name_part(tag: str, value: object) -> str:
+    if isinstance(value, bool):
+        return tag if value else f"no_{tag}"
+    return value if isinstance(value, str) else f"{tag}{value}"
 
 
 def run_tags(cfg: TrainConfig) -> list[str]:
@@ -97,8 +108,11 @@ def _run(conf: TrainConfig, cfg: DictConfig, run_dir: Path, lead: bool) -> dict[
 
 
 def _sweep_group() -> str:
-    hc = HydraConfig.get()
-    return Path(hc.sweep.dir).name if hc.mode.name == "MULTIRUN" else ""
+    return Path(HydraConfig.get().sweep.dir).name if is_multirun() else ""
+
+
+def is_multirun() -> bool:
+    return HydraConfig.get().mode == RunMode.MULTIRUN
 
 
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")  # absolute: console scripts run from anywhere
@@ -107,7 +121,7 @@ CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")  # absolute: consol
 @hydra.main(config_path=CONF_DIR, config_name="train", version_base="1.3")
 def _hydra_main(cfg: DictConfig) -> dict[str, float] | None:
     """The task function (a sweep job's return value: the final evaluation, shown by the launcher)."""
-    return one_line_errors(main, cfg, multirun=HydraConfig.get().mode.name == "MULTIRUN")
+    return one_line_errors(main, cfg, multirun=is_multirun())
 
 
 def cli() -> None:
@@ -118,4 +132,4 @@ def cli() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(cli())
+    cli()

@@ -12,7 +12,7 @@ import difflib
 import random
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -23,7 +23,7 @@ from trl import GRPOConfig
 from harness import distributed, faults
 from harness.callbacks import EvalCallback, RewardProgressCallback, RunDirCallback
 from harness.checkpoints import resumable_checkpoint
-from harness.config import TrainConfig, accumulation_steps
+from harness.config import TrainConfig, WandbMode, accumulation_steps
 from harness.engine import HarnessGRPOTrainer
 from harness.errors import ConfigError
 from harness.grading.trl import MathAccuracy, OneBoxFormat
@@ -61,10 +61,17 @@ def grpo_args(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> GRPOConfi
         raise ConfigError(f"trainer.trl: {err}") from None
 
 
+DEPRECATED_ALIASES = {  # TrainingArguments' old names, which the new ones silently override
+    "gradient_checkpointing": "activation_checkpointing",
+    "gradient_checkpointing_kwargs": "activation_checkpointing_kwargs",
+}
+
+
 def check_trl_passthrough(cfg: TrainConfig, world_size: int = 1) -> None:
     """Every ``trainer.trl`` key is a ``GRPOConfig`` field the harness does not set itself."""
     known = {f.name for f in dataclasses.fields(GRPOConfig)}
-    ours = grpo_kwargs(cfg, Path("."), world_size)
+    ours = set(grpo_kwargs(cfg, Path("."), world_size))
+    ours |= {old for old, new in DEPRECATED_ALIASES.items() if new in ours}
     for key in cfg.trainer.trl:
         if key not in known:
             close = difflib.get_close_matches(key, known, n=3)
@@ -109,7 +116,7 @@ def grpo_kwargs(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> dict[st
         data_seed=t.seed,
         use_cpu=not cuda,
         bf16=cuda and m.dtype == "bfloat16",
-        gradient_checkpointing=m.gradient_checkpointing,
+        activation_checkpointing=m.gradient_checkpointing,  # transformers 5 name of gradient checkpointing
         use_vllm=t.rollout == "vllm",
         vllm_mode="colocate",
         vllm_gpu_memory_utilization=t.vllm_gpu_memory_utilization,
@@ -143,7 +150,7 @@ def init_wandb(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunReco
         tags=record.data["tags"],
         id=record.data.get("wandb_id"),
         resume="allow",
-        mode=w.mode,
+        mode=cast(WandbMode, w.mode),  # one of WANDB_MODES (checked by the schema)
         dir=str(run_dir),
         config=plain_dict(raw),
     )
@@ -235,29 +242,32 @@ def execute(
     lead = distributed.is_main()  # several processes: rank 0 alone writes the run dir and W&B
     resume = distributed.rank_zero_first(resumable_checkpoint, run_dir, cfg.trainer.steps)
     start = checkpoint_step(resume) if resume else 0
-    metrics = None
+    metrics: MetricsLog | None = None
     if lead:
         shutil.rmtree(run_dir / FINAL_STAGING, ignore_errors=True)
         metrics = MetricsLog(run_dir, keep_upto=start)  # rows after the checkpoint will be replayed
         discard_evals_after(run_dir, start)
     if resume and start >= cfg.trainer.steps:
-        return finish_from_checkpoint(cfg, raw, run_dir, record, metrics, resume) if lead else {}
+        return finish_from_checkpoint(cfg, raw, run_dir, record, metrics, resume) if metrics else {}
     source = _model_source(cfg, cache)  # the warm start's trainer first: it sets up accelerate's state
     args = grpo_args(cfg, run_dir, distributed.world_size())
     seed_everything(cfg.trainer.seed)
     model, tokenizer = load_pretrained(source, cfg.model.dtype)
     wandb_run = init_wandb(cfg, raw, run_dir, record) if lead else None
-    if wandb_run is not None:
+    if metrics is not None and wandb_run is not None:
         metrics.mirrors.append(mirror(wandb_run))
     trainer = build_trainer(cfg, model, tokenizer, args, rows)
     distributed.add_callbacks(trainer, run_dir)
     done = (
-        metrics.rows if lead else [r for r in read_metrics(run_dir / METRICS_FILE)[0] if r["step"] <= start]
+        metrics.rows
+        if metrics is not None
+        else [r for r in read_metrics(run_dir / METRICS_FILE)[0] if r["step"] <= start]
     )
     trainer.tokens_seen = _last(done, "train/tokens")
     trainer.prompts_seen = _last(done, "train/prompts")
-    evaluator = distributed.on_main(trainer, Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run))
-    if lead:
+    evaluate = Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run) if metrics is not None else _off_main
+    evaluator = distributed.on_main(trainer, evaluate)
+    if metrics is not None:
         trainer.add_callback(RunDirCallback(metrics, wall_offset=_last(done, "time/wall")))
     trainer.add_callback(EvalCallback(evaluator, cfg.eval.interval))
     before = evaluator(model, 0)  # stored, if step 0 was already evaluated
@@ -273,6 +283,11 @@ def execute(
     if wandb_run is not None:
         wandb_run.finish()
     return after
+
+
+def _off_main(model: Any, step: int) -> dict[str, float]:
+    """Ranks other than 0 evaluate nothing (``distributed.on_main`` never calls this)."""
+    return {}
 
 
 def finish_from_checkpoint(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,10 +155,13 @@ def build_model(conf: EvaluateConfig, checkpoint: str) -> tuple[Any, Any, Any]:
             progress=conf.eval.progress,
         )
         return None, AutoTokenizer.from_pretrained(checkpoint), backend
+    import torch
+
     from harness.models import load_pretrained
 
     model, tokenizer = load_pretrained(checkpoint, dtype)
-    return model.to(device), tokenizer, None
+    model.to(torch.device(device))  # type: ignore[arg-type]  # transformers types `to` as a decorated function
+    return model, tokenizer, None
 
 
 def _init_wandb(conf: EvaluateConfig, raw: DictConfig, run_dir: Path, name: str) -> Any:
@@ -239,4 +241,4 @@ def cli() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(cli())
+    cli()

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
 from harness.data.source import ProblemSource
+from harness.plain import to_schema
 from harness.validation import check as _check
 from harness.validation import check_choice as _check_choice
 
@@ -140,7 +141,7 @@ Benchmark = BenchmarkConfig | Values  # one entry of cfg.benchmark (a mapping or
 BenchmarkSpecs = Mapping[str, Benchmark] | Sequence[Benchmark] | ListConfig | Values
 
 
-def _to_container(cfg: object) -> object:
+def _to_container(cfg: Any) -> Any:
     if isinstance(cfg, (DictConfig, ListConfig)):
         return OmegaConf.to_container(cfg, resolve=True)
     return cfg
@@ -152,11 +153,11 @@ def _build(schema: type[T], values: T | Values, where: str) -> T:
         return values
     try:
         merged = OmegaConf.merge(OmegaConf.structured(schema), _to_container(values) or {})
-        return OmegaConf.to_object(merged)
+        return to_schema(merged, schema)
     except ValueError:
         raise
     except Exception as err:  # omegaconf's ConfigKeyError / ValidationError
-        known = ", ".join(f.name for f in fields(schema))
+        known = ", ".join(f.name for f in fields(cast(Any, schema)))
         raise ValueError(f"{where}: {err}".rstrip() + f"\n(valid keys: {known})") from None
 
 
@@ -165,18 +166,25 @@ def eval_config_from(cfg: EvalConfig | Values) -> EvalConfig:
     return _build(EvalConfig, cfg, "eval")
 
 
+def _entry_name(entry: Any) -> str:
+    if isinstance(entry, BenchmarkConfig):
+        return entry.name
+    return str((entry or {}).get("name", ""))
+
+
 def benchmarks_from(cfg: BenchmarkSpecs) -> dict[str, BenchmarkConfig]:
     """``{name: BenchmarkConfig}`` from ``cfg.benchmark`` (a mapping), a list, or configs.
 
     A mapping's key is the benchmark's name unless the entry sets ``name`` itself.
     """
-    cfg = _to_container(cfg)
-    if cfg is None:
+    specs = _to_container(cfg)
+    if specs is None:
         return {}
-    if isinstance(cfg, Mapping):
-        items = [(str(key), value) for key, value in cfg.items()]
+    items: list[tuple[str, Any]]
+    if isinstance(specs, Mapping):
+        items = [(str(key), value) for key, value in specs.items()]
     else:
-        items = [(getattr(v, "name", None) or (v or {}).get("name", ""), v) for v in cfg]
+        items = [(_entry_name(v), v) for v in specs]
     out: dict[str, BenchmarkConfig] = {}
     for key, value in items:
         if not isinstance(value, BenchmarkConfig):

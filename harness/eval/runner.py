@@ -201,7 +201,7 @@ def write_summary(path: Path, summary: dict[str, Any]) -> None:
 def record_metrics(run_dir: Path | str, step: int, metrics: dict[str, float]) -> None:
     """Write an eval line to ``metrics.jsonl``, replacing an earlier eval line of this step
     (docs/run_dir.md: a step appears at most once per kind)."""
-    MetricsLog(run_dir).write(step, metrics)
+    MetricsLog(Path(run_dir)).write(step, metrics)
 
 
 # ------------------------------------------------------------------------------ evaluate
@@ -287,6 +287,7 @@ def log_to_wandb(result: EvalResult, step: int, *, metrics: bool = True) -> bool
     payload: dict[str, Any] = {STEP: int(step), **(result.metrics if metrics else {})}
     if result.samples:
         data = [[s[c] for c in SAMPLE_COLUMNS] for s in result.samples]
-        payload["eval/samples"] = wandb.Table(columns=SAMPLE_COLUMNS, data=data)
+        columns: list[str | int] = [*SAMPLE_COLUMNS]  # wandb.Table's annotation
+        payload["eval/samples"] = wandb.Table(columns=columns, data=data)
     wandb.log(payload)
     return True

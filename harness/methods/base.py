@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import Field, dataclass, field, fields
+from types import UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from harness.methods.surrogate import LOSS_AGGS
@@ -57,7 +58,9 @@ class MethodConfig:
     @classmethod
     def method_name(cls) -> str:
         """The registered name of this config's method (the default of `name`)."""
-        return cls.__dataclass_fields__["name"].default
+        default = cls.__dataclass_fields__["name"].default
+        assert isinstance(default, str)
+        return default
 
     def validate(self) -> None:
         """Range checks; subclasses extend this."""
@@ -113,8 +116,10 @@ class TraceConfig(MethodConfig):
 
 
 def _unwrap_optional(hint: object) -> tuple[type, bool]:
-    """(X, True) for Optional[X], (X, False) for X."""
-    if get_origin(hint) is Union:
-        args = [a for a in get_args(hint) if a is not type(None)]
-        return args[0], True
-    return hint, False  # type: ignore[return-value]
+    """(X, True) for ``X | None`` (or ``Optional[X]``), (X, False) for X."""
+    if get_origin(hint) in (Union, UnionType):
+        (arg,) = [a for a in get_args(hint) if a is not type(None)]
+        return arg, True
+    if not isinstance(hint, type):
+        raise TypeError(f"method config fields are plain types or X | None, got {hint!r}")
+    return hint, False

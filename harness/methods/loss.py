@@ -69,6 +69,7 @@ def policy_loss(
         per_token = torch.where(traced.policy_mask, per_token, 0)
     kl = None
     if cfg.beta > 0:
+        assert ref_logp is not None  # checked above
         kl = k3_kl(logp, ref_logp.to(dtype), valid)
         per_token = per_token + cfg.beta * kl
     keep = valid if traced.agg_mask is None else traced.agg_mask

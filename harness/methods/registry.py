@@ -104,4 +104,4 @@ def get_method_config(name: str, **overrides: object) -> MethodConfig:
     if unknown:
         allowed = ", ".join(f for f in known if f != "name")
         raise ValueError(f"unknown parameter(s) {', '.join(unknown)} for method {name!r}; allowed: {allowed}")
-    return config(**overrides)  # type: ignore[arg-type]
+    return config(**overrides)

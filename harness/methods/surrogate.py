@@ -56,8 +56,8 @@ def aggregate(
     keep: Tensor,
     loss_agg: str,
     *,
-    n_tokens: float | None = None,
-    n_seqs: float | None = None,
+    n_tokens: float | Tensor | None = None,
+    n_seqs: float | Tensor | None = None,
     max_len: float | None = None,
 ) -> Tensor:
     """Reduce ℓ[i,t] over the `keep` tokens to the scalar loss.

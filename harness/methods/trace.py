@@ -25,6 +25,7 @@ transposed operators; since K is linear, the gradient of K·v is Kᵀ·grad.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -128,12 +129,12 @@ class _CausalKernel(torch.autograd.Function):
     """y = K·v for a fixed linear K, so ∂L/∂v = Kᵀ·∂L/∂y: nothing is saved for backward."""
 
     @staticmethod
-    def forward(ctx, v: Tensor, kernel: str, a: float, transpose: bool) -> Tensor:
+    def forward(ctx: Any, v: Tensor, kernel: str, a: float, transpose: bool) -> Tensor:
         ctx.kernel, ctx.a, ctx.transpose = kernel, a, transpose
         return _causal(v, kernel, a, transpose)
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None, None]:
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
         return _CausalKernel.apply(grad, ctx.kernel, ctx.a, not ctx.transpose), None, None, None
 
 

@@ -81,7 +81,7 @@ def test_defaults_follow_the_spec(name):
 def test_config_is_a_plain_structured_config_schema(name):
     config = METHODS[name].config
     for f in fields(config):
-        assert f.type in ("str", "int", "float", "bool", "Optional[float]"), f.name
+        assert f.type in ("str", "int", "float", "bool", "float | None"), f.name
     config()  # every field has a default
     omegaconf = pytest.importorskip("omegaconf")
     built = omegaconf.OmegaConf.to_object(omegaconf.OmegaConf.structured(config))

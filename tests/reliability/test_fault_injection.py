@@ -46,6 +46,7 @@ def trial(seed: int, tmp_path: Path, cache: Path, reference: Path) -> list[str]:
     return outcomes
 
 
+@pytest.mark.e2e  # real killed runs; `make test` runs these three, the slow tier ten more
 @pytest.mark.parametrize("seed", range(3))
 def test_kill_and_rerun(seed: int, tmp_path: Path, reliable_cache: Path, reference: Path) -> None:
     trial(seed, tmp_path, reliable_cache, reference)

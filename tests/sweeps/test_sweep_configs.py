@@ -3,7 +3,10 @@ fails a whole sweep before anything is submitted; the SLURM profile renders the 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,38 +32,44 @@ def test_the_papers_experiments_are_all_there() -> None:
     }
 
 
+@pytest.fixture(scope="module")
+def dry_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[str, Path]]:
+    """``dry_run(sweep)``: (printed plan, sweep dir) of a dry run, composed once per module."""
+    done: dict[str, tuple[str, Path]] = {}
+
+    def run(stem: str) -> tuple[str, Path]:
+        if stem not in done:
+            sweep_dir = tmp_path_factory.mktemp("sweeps") / stem
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                multirun_in_process(
+                    "--config-dir",
+                    str(SWEEPS),
+                    "--config-name",
+                    stem,
+                    "hydra.launcher.dry_run=true",
+                    f"hydra.sweep.dir={sweep_dir}",
+                )
+            done[stem] = (out.getvalue(), sweep_dir)
+        return done[stem]
+
+    return run
+
+
 @pytest.mark.parametrize("sweep", SWEEP_FILES, ids=lambda p: p.stem)
-def test_every_job_of_every_sweep_validates(
-    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture
-) -> None:
+def test_every_job_of_every_sweep_validates(sweep: Path, dry_run: Callable[[str], tuple[str, Path]]) -> None:
     assert yaml.safe_load(sweep.read_text())["hydra"]["sweep"]["dir"] == f"multirun/{sweep.stem}"
-    multirun_in_process(
-        "--config-dir",
-        str(SWEEPS),
-        "--config-name",
-        sweep.stem,
-        "hydra.launcher.dry_run=true",
-        f"hydra.sweep.dir={tmp_path / sweep.stem}",
-    )
-    out = capsys.readouterr().out
+    out, sweep_dir = dry_run(sweep.stem)
     n = grid_size(sweep)
     assert f"{n} jobs, 0 already finished, {n} to run (dry run, nothing launched)" in out
     jobs = re.findall(r"^  #\d+ (.*)  \[(.*)\]$", out, re.M)
     assert len(jobs) == n
     assert len({overrides for overrides, _ in jobs}) == n
-    assert not (tmp_path / sweep.stem / ".submitit").exists()
+    assert not (sweep_dir / ".submitit").exists()
 
 
-def test_each_job_is_sized_by_its_own_model(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    multirun_in_process(
-        "--config-dir",
-        str(SWEEPS),
-        "--config-name",
-        "main_table",
-        "hydra.launcher.dry_run=true",
-        f"hydra.sweep.dir={tmp_path}",
-    )
-    jobs = re.findall(r"^  #\d+ (.*)  \[(.*)\]$", capsys.readouterr().out, re.M)
+def test_each_job_is_sized_by_its_own_model(dry_run: Callable[[str], tuple[str, Path]]) -> None:
+    jobs = re.findall(r"^  #\d+ (.*)  \[(.*)\]$", dry_run("main_table")[0], re.M)
     gpus = {"qwen3-1.7b": 1, "qwen3-4b": 4, "qwen3-8b": 8}
     for overrides, resources in jobs:
         n = gpus[re.search(r"model=(\S+)", overrides).group(1)]

@@ -14,6 +14,7 @@ from harness.config import ConfigError, accumulation_steps, register_configs, va
 from harness.engine import HarnessGRPOTrainer
 from harness.models import build_tiny
 from harness.tasks.datasets import train_dataset
+from harness.train import run_name
 from harness.training_run import grpo_args, reward_funcs
 
 CONF = str(Path(__file__).resolve().parents[2] / "conf")
@@ -194,6 +195,10 @@ def test_mini_batches_scheduler_and_trl_passthrough_reach_grpo_config(tmp_path: 
             "+trainer.trl.learning_rate=0.1",
             "trainer.trl.learning_rate: the harness sets it from its own config",
         ),
+        (
+            "+trainer.trl.gradient_checkpointing=true",  # the old name of activation_checkpointing
+            "trainer.trl.gradient_checkpointing: the harness sets it from its own config",
+        ),
         ("trainer.mini_batches=3", "must be divisible by trainer.mini_batches * model.micro_batch_size"),
         ("trainer.lr_scheduler=triangle", "trainer.lr_scheduler: must be one of linear, cosine"),
     ],
@@ -213,3 +218,21 @@ def test_trainer_config_errors_name_the_key(override: str, message: str, tmp_pat
 
     with pytest.raises(ConfigError, match=re.escape(message)):
         build()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "name"),
+    [
+        (["method=grpo"], "grpo-tiny-s0"),
+        (["method=strace"], "strace-lam0.99-q0.2-tiny-s0"),
+        (["method=strace", "method.loss_mask=true"], "strace-lam0.99-q0.2-loss_mask-tiny-s0"),
+        (["method=grpo_lambda", "method.lam=0.9"], "grpo_lambda-lam0.9-tiny-s0"),
+        (["method=grpo_lambda", "method.form=lag"], "grpo_lambda-lam0.99-lag-tiny-s0"),
+        (
+            ["method=grpo_lambda", "method.placement=weight", "trainer.seed=2"],
+            "grpo_lambda-lam0.99-weight-tiny-s2",
+        ),
+    ],
+)
+def test_run_names_tell_apart_runs_whose_knobs_differ(overrides: list[str], name: str) -> None:
+    assert run_name(validate(compose_train(*overrides))) == name
