@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, OmegaConf
 
 from harness.data.source import ProblemSource
 from harness.errors import ConfigError
 from harness.eval.config import BenchmarkConfig, EvalConfig
 from harness.eval.config import register_configs as register_eval_configs
 from harness.methods.advantages import SCALES
+from harness.methods.base import MethodConfig
 from harness.plain import to_schema
 from harness.validation import check as _check
 from harness.validation import check_choice as _check_choice
@@ -210,7 +211,7 @@ class LoggerConfig:
 class TrainConfig:
     """Root of ``conf/train.yaml``. ``method`` is one of ``harness.methods``' dataclasses."""
 
-    method: Any = None
+    method: MethodConfig = MISSING  # the chosen method's subclass (conf: method=<name>)
     model: ModelConfig = field(default_factory=ModelConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
@@ -276,7 +277,7 @@ def accumulation_steps(cfg: TrainConfig, world_size: int) -> int:
 
 def validate(cfg: DictConfig) -> TrainConfig:
     """Build (and so validate) every dataclass of a composed config; raise naming the key."""
-    if cfg.get("method") is None:
+    if OmegaConf.is_missing(cfg, "method") or cfg.method is None:
         raise ConfigError("method: choose one, e.g. method=grpo")
     try:
         OmegaConf.to_object(cfg.method)  # the method's own errors first, named method.<field>

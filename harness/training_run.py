@@ -11,12 +11,14 @@ import dataclasses
 import difflib
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
 from omegaconf import DictConfig
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from transformers.trainer_callback import ProgressCallback
 from trl import GRPOConfig
 
@@ -42,6 +44,9 @@ from harness.run_dir import (
 )
 from harness.tasks.datasets import rows_dataset
 from harness.wandb_log import mirror
+
+if TYPE_CHECKING:
+    from wandb.sdk.wandb_run import Run as WandbRun
 
 FINAL_STAGING = ".final.staging"
 
@@ -130,12 +135,12 @@ def grpo_kwargs(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> dict[st
     )
 
 
-def reward_funcs(cfg: TrainConfig) -> list[Any]:
+def reward_funcs(cfg: TrainConfig) -> list[Callable[..., list[float]]]:
     accuracy = MathAccuracy(cfg.trainer.reward_timeout_s)
     return [accuracy, OneBoxFormat()] if cfg.trainer.format_reward_weight else [accuracy]
 
 
-def init_wandb(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord) -> Any:
+def init_wandb(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord) -> WandbRun | None:
     """One W&B run per run dir; its id lives in run.json so a resumed run continues it."""
     w = cfg.logger.wandb
     if w.mode == "disabled":
@@ -166,7 +171,12 @@ class Evaluator:
     """
 
     def __init__(
-        self, cfg: TrainConfig, tokenizer: Any, run_dir: Path, metrics: MetricsLog, wandb_run: Any
+        self,
+        cfg: TrainConfig,
+        tokenizer: PreTrainedTokenizerBase,
+        run_dir: Path,
+        metrics: MetricsLog,
+        wandb_run: WandbRun | None,
     ) -> None:
         self.cfg, self.tokenizer, self.run_dir = cfg, tokenizer, run_dir
         self.metrics, self.wandb_run = metrics, wandb_run
@@ -200,7 +210,11 @@ class Evaluator:
 
 
 def build_trainer(
-    cfg: TrainConfig, model: Any, tokenizer: Any, args: GRPOConfig, rows: list[dict[str, str]]
+    cfg: TrainConfig,
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    args: GRPOConfig,
+    rows: list[dict[str, str]],
 ) -> HarnessGRPOTrainer:
     trainer = HarnessGRPOTrainer(
         model=model,

@@ -16,7 +16,7 @@ import time
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,11 +25,20 @@ import pyarrow.parquet as pq
 
 from harness.data import Problem
 from harness.eval.benchmarks import load_benchmark
-from harness.eval.config import BenchmarkConfig, EvalConfig, benchmarks_from, eval_config_from
+from harness.eval.config import (
+    BenchmarkSpecs,
+    EvalConfig,
+    Values,
+    benchmarks_from,
+    eval_config_from,
+)
 from harness.eval.generate import Backend, Completion, HFBackend, Sampling
 from harness.eval.passk import majority_vote, pass_at_k
 from harness.grading import MAX_ANSWER_CHARS, canonical_answer, last_boxed, math_reward, warmup_verifier
 from harness.run_dir import MetricsLog, atomic_write
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +129,12 @@ def _seeded_generate(
 
 
 def run_benchmark(
-    name: str, problems: list[Problem], backend: Backend, tokenizer: Any, cfg: EvalConfig, step: int
+    name: str,
+    problems: list[Problem],
+    backend: Backend,
+    tokenizer: PreTrainedTokenizerBase,
+    cfg: EvalConfig,
+    step: int,
 ) -> BenchmarkRun:
     from harness.tasks import render_prompt
 
@@ -207,7 +221,9 @@ def record_metrics(run_dir: Path | str, step: int, metrics: dict[str, float]) ->
 # ------------------------------------------------------------------------------ evaluate
 
 
-def _make_backend(model: Any, tokenizer: Any, cfg: EvalConfig) -> Backend:
+def _make_backend(
+    model: PreTrainedModel | None, tokenizer: PreTrainedTokenizerBase, cfg: EvalConfig
+) -> Backend:
     if cfg.backend == "vllm":
         log.warning(
             "eval.backend=vllm needs a checkpoint path (python -m harness.eval); "
@@ -217,10 +233,10 @@ def _make_backend(model: Any, tokenizer: Any, cfg: EvalConfig) -> Backend:
 
 
 def evaluate(
-    model: Any,
-    tokenizer: Any,
-    benchmarks: dict[str, BenchmarkConfig] | list[Any] | Any,
-    eval_cfg: EvalConfig | Any,
+    model: PreTrainedModel | None,
+    tokenizer: PreTrainedTokenizerBase,
+    benchmarks: BenchmarkSpecs,
+    eval_cfg: EvalConfig | Values,
     *,
     step: int,
     run_dir: Path | str,
