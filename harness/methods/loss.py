@@ -10,6 +10,7 @@ from torch import Tensor
 from harness.methods.base import MethodConfig
 from harness.methods.registry import TokenBatch, Traced, get_method, get_method_config
 from harness.methods.surrogate import aggregate, clipped_surrogate, clipped_tokens, dual_clipped_tokens, k3_kl
+from harness.methods.trace import mask_tokens
 
 
 def policy_loss(
@@ -66,7 +67,7 @@ def policy_loss(
     if traced.weight is not None:
         per_token = per_token * traced.weight
     if traced.policy_mask is not None:
-        per_token = torch.where(traced.policy_mask, per_token, 0)
+        per_token = mask_tokens(per_token, traced.policy_mask)  # finite: ρ = exp(min(X, 20))
     kl = None
     if cfg.beta > 0:
         assert ref_logp is not None  # checked above
