@@ -13,20 +13,10 @@ import pandas as pd
 import pytest
 
 from harness.eval import pass_at_k
+from tests.eval.test_eval_runner import COLUMNS
 from tests.wandb_files import wandb_history
 
 REPO = Path(__file__).resolve().parents[2]
-COLUMNS = [
-    "step",
-    "benchmark",
-    "problem_id",
-    "n",
-    "c",
-    "mean_length",
-    "majority_correct",
-    "completions",
-    "rewards",
-]
 pytestmark = pytest.mark.slow
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pandas as pd
 import pytest
 from safetensors.torch import load_file
 
-from tests.train.runs import REPO
+from tests.train.runs import REPO, train_cmd
 
 STEPS = 4
 EVAL_STEPS = [0, 2, 4]  # eval.interval=2 and the end
@@ -49,15 +48,7 @@ KILLED = -9  # subprocess return code of a SIGKILLed child
 
 
 def command(run_dir: Path, cache: Path, *overrides: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "harness.train",
-        f"hydra.run.dir={run_dir}",
-        f"cache_dir={cache}",
-        *RELIABLE,
-        *overrides,
-    ]
+    return train_cmd(run_dir, cache, *overrides, sizes=RELIABLE)
 
 
 def launch(

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,14 +27,15 @@ TINY = [
 ]
 
 
-def train_cmd(run_dir: Path, cache: Path, *overrides: str) -> list[str]:
+def train_cmd(run_dir: Path, cache: Path, *overrides: str, sizes: Sequence[str] = TINY) -> list[str]:
+    """``python -m harness.train`` into ``run_dir`` with the warm-start cache ``cache``, at ``sizes``."""
     return [
         sys.executable,
         "-m",
         "harness.train",
         f"hydra.run.dir={run_dir}",
         f"cache_dir={cache}",
-        *TINY,
+        *sizes,
         *overrides,
     ]
 
