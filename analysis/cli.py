@@ -20,12 +20,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
     parser.add_argument("sweep_dirs", nargs="+", help="sweep or run directories (searched recursively)")
     parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--k", type=int, default=16, help="k of the pass@k tables (default 16)")
+    parser.add_argument(
+        "--k",
+        type=int,
+        default=16,
+        help="k of the pass@k tables and figures (default 16); the efficiency table and the "
+        "training curves do not depend on it",
+    )
     parser.add_argument(
         "--target",
         type=float,
         default=None,
-        help="training-reward target for sample efficiency (default: per model)",
+        help="sample efficiency: the training-reward gain over each run's own start to reach "
+        "(default: per model, half the largest gain a finished run of it reached)",
     )
     return parser
 
@@ -39,13 +46,14 @@ def _notices(sweep: Sweep, dirs: list[str], k: int) -> list[str]:
     """What a user should know before reading the report (one line each)."""
     if sweep.runs.empty:
         return [f"no run directories (with run.json or config.yaml) under {', '.join(dirs)}"]
+    notes = [f"note: ignored {d} (see the index)" for d in sweep.duplicates]
     samples = int(sweep.problems["n"].max()) if len(sweep.problems) else k
     if samples < k:
-        return [
+        notes.append(
             f"warning: the runs sampled at most {samples} completions per problem, "
             f"so pass@{k} is empty; try --k {samples}"
-        ]
-    return []
+        )
+    return notes
 
 
 def main(argv: Sequence[str] | None = None) -> int:

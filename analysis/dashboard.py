@@ -34,7 +34,7 @@ from pathlib import Path
 import wandb_workspaces.reports.v2 as wr
 import wandb_workspaces.workspaces as ws
 import yaml
-from wandb_workspaces.reports.v2.interface import Panel
+from wandb_workspaces.reports.v2.interface import PanelTypes
 
 from analysis import names
 from analysis.variants import HEAD, SEED
@@ -146,9 +146,9 @@ def _curve(metrics: list[str], title: str) -> wr.LinePlot:
     )
 
 
-def _final_panels(plan: SweepPlan, k: int) -> list[Panel]:
+def _final_panels(plan: SweepPlan, k: int) -> list[PanelTypes]:
     final = f"eval/{AVG}/pass@{k}"
-    panels = [
+    panels: list[PanelTypes] = [
         wr.BarPlot(
             title=_title(final),
             metrics=[final],

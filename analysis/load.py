@@ -13,10 +13,17 @@ A run whose run.json, config.yaml, metrics.jsonl or records cannot be read is
 *broken*: its status says so, its ``error`` names the file (and line) and the
 reason, and none of its data is used. A torn last line of metrics.jsonl (a
 write cut short) is dropped with an :class:`AnalysisWarning` naming the file.
+
+The same experiment found twice (two run dirs with the same variant and seed,
+e.g. one config in two sweeps) is counted once: :func:`drop_duplicates` keeps
+one run dir (finished first, then the most logged steps, then the first path in
+sorted order), drops the others from every frame and lists them in
+``Sweep.duplicates``, so no table or plot counts a seed twice.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -31,7 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from analysis.variants import HEAD
+from analysis.variants import HEAD, SEED, identity_keys
 
 RUN_COLUMNS = [
     "run",
@@ -74,6 +81,8 @@ class Sweep:
     config_keys: list[str] = field(default_factory=list)
     #: One line per thing skipped while loading (also issued as :class:`AnalysisWarning`).
     warnings: list[str] = field(default_factory=list)
+    #: Run dirs left out because another run dir holds the same variant and seed.
+    duplicates: list[Duplicate] = field(default_factory=list)
 
     @property
     def finished(self) -> pd.DataFrame:
@@ -84,6 +93,24 @@ class Sweep:
     def incomplete(self) -> pd.DataFrame:
         """Runs that failed, never finished or are broken: listed, never averaged in."""
         return self.runs[self.runs["status"] != FINISHED]
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A run dir left out (``run``) because ``kept`` is the same variant at the same seed."""
+
+    run: str
+    kept: str
+    #: Config keys (all bookkeeping) whose values differ between the two; empty: same config.
+    differs: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if not self.differs:
+            return f"{self.run} (same config as {self.kept})"
+        return (
+            f"{self.run} (same variant and seed as {self.kept}; the configs differ only in "
+            f"bookkeeping: {', '.join(self.differs)})"
+        )
 
 
 @dataclass
@@ -97,7 +124,7 @@ class RunData:
     warnings: list[str] = field(default_factory=list)
 
 
-def find_run_dirs(sweep_dirs: Iterable[str | os.PathLike]) -> list[Path]:
+def find_run_dirs(sweep_dirs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Every directory under ``sweep_dirs`` holding a run.json or config.yaml.
 
     A sweep dir may itself be a run dir, or nest runs at any depth
@@ -105,7 +132,7 @@ def find_run_dirs(sweep_dirs: Iterable[str | os.PathLike]) -> list[Path]:
     """
     found: list[Path] = []
     for root in sweep_dirs:
-        for dirpath, dirnames, filenames in os.walk(root):
+        for dirpath, dirnames, filenames in os.walk(os.fspath(root)):
             if "run.json" in filenames or "config.yaml" in filenames:
                 found.append(Path(dirpath))
                 dirnames.clear()
@@ -158,7 +185,8 @@ def parse_yaml(text: str) -> object:
         return yaml.load(text, Loader=_YAML_LOADER)
     merged: dict = {}
     for part in parts:
-        merged.update(part or {})
+        if isinstance(part, dict):
+            merged.update(part)
     return merged
 
 
@@ -322,8 +350,81 @@ def records_frame(runs: Sequence[str], tables: Sequence[list[pa.Table]]) -> pd.D
     return pa.concat_tables(flat).add_column(0, "run", column).to_pandas()
 
 
-def load_sweeps(sweep_dirs: str | os.PathLike | Iterable[str | os.PathLike]) -> Sweep:
-    """Load every run under one or more sweep directories (relative to the working directory)."""
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _comparable(value: object) -> object:
+    """A config value as a hashable key: missing values alike, unhashable ones by repr."""
+    if _missing(value):
+        return None
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def _same(a: object, b: object) -> bool:
+    """Two config values equal (a missing value equals only another missing one)."""
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
+    return _comparable(a) == _comparable(b)
+
+
+def drop_duplicates(sweep: Sweep) -> Sweep:
+    """``sweep`` with each (variant, seed) kept once; the dropped run dirs in ``duplicates``.
+
+    Two runs are the same experiment when every identity key
+    (:func:`analysis.variants.identity_keys`) and the seed agree. Of such runs the
+    one kept is finished (if any is), then has the most logged steps, then comes
+    first in sorted path order. Runs without a readable config are never dropped.
+    """
+    runs = sweep.runs
+    configured = runs[runs[list(HEAD)].notna().any(axis=1)]
+    if len(configured) < 2:
+        return sweep
+    keys = identity_keys(sweep.config_keys) + ([SEED] if SEED in runs.columns else [])
+    logged = pd.concat([sweep.steps[["run", "step"]], sweep.evals[["run", "step"]]])
+    last = logged.groupby("run")["step"].max()
+    candidates = sorted(
+        zip(
+            configured["run"],
+            configured["status"] == FINISHED,
+            configured["run"].map(last).fillna(-1),
+            configured[keys].astype(object).itertuples(index=False, name=None),
+            strict=True,
+        ),
+        key=lambda c: (not c[1], -c[2], c[0]),
+    )
+    first: dict[tuple, str] = {}
+    config = runs.set_index("run")[sweep.config_keys]
+    duplicates: list[Duplicate] = []
+    for run, _, _, values in candidates:
+        kept = first.setdefault(tuple(_comparable(v) for v in values), run)
+        if kept != run:
+            differs = tuple(k for k in sweep.config_keys if not _same(config.at[run, k], config.at[kept, k]))
+            duplicates.append(Duplicate(run, kept, differs))
+    if not duplicates:
+        return sweep
+    gone = {d.run for d in duplicates}
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[~frame["run"].isin(gone)].reset_index(drop=True)
+
+    return dataclasses.replace(
+        sweep,
+        runs=keep(sweep.runs),
+        steps=keep(sweep.steps),
+        evals=keep(sweep.evals),
+        problems=keep(sweep.problems),
+        duplicates=[*sweep.duplicates, *sorted(duplicates, key=lambda d: d.run)],
+    )
+
+
+def load_sweeps(sweep_dirs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> Sweep:
+    """Load every run under one or more sweep directories (relative to the working directory),
+    each experiment once (:func:`drop_duplicates`)."""
     if isinstance(sweep_dirs, (str, os.PathLike)):
         sweep_dirs = [sweep_dirs]
     reads = [read_run(d) for d in find_run_dirs(sweep_dirs)]
@@ -334,4 +435,4 @@ def load_sweeps(sweep_dirs: str | os.PathLike | Iterable[str | os.PathLike]) -> 
     names = [r.row["run"] for r in reads]
     steps, evals = metrics_frames(names, [r.metrics for r in reads])
     problems = records_frame(names, [r.records for r in reads])
-    return Sweep(runs, steps, evals, problems, config_keys, skipped)
+    return drop_duplicates(Sweep(runs, steps, evals, problems, config_keys, skipped))

@@ -32,6 +32,8 @@ BENCHMARKS: dict[str, str] = {
     "avg": "Avg.",
 }
 MODELS: dict[str, str] = {
+    "tiny": "Tiny Qwen3 (toy)",
+    "tiny-m": "Tiny-M Qwen3 (toy)",
     "qwen3-1.7b": "Qwen3-1.7B",
     "qwen3-4b": "Qwen3-4B",
     "qwen3-8b": "Qwen3-8B",

@@ -5,13 +5,15 @@ they render inline in notebooks and save headless (Agg) from the CLI. Each has
 one panel per model and one line per variant (method plus the config keys that
 vary, :mod:`analysis.variants`); lines are the mean over seeds of finished runs,
 bands and error bars ± one sample std. pass@k and accuracies are in %, as in
-the tables; names are display names (:mod:`analysis.names`).
+the tables; names are display names (:mod:`analysis.names`). A panel with more
+than :data:`LEGEND_INSIDE` lines has its legend outside, to the right of it, so
+it hides no line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from numbers import Number
+from numbers import Real
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,8 @@ from analysis.load import FINISHED, Sweep
 from analysis.variants import MODEL
 
 GRID_POINTS = 200
+#: The most lines whose legend goes inside the axes; with more it goes to the right of them.
+LEGEND_INSIDE = 4
 
 
 def _panels(models: Sequence[str], ylabel: str) -> tuple[Figure, list[Axes]]:
@@ -57,8 +61,26 @@ def _models(runs: pd.DataFrame) -> list[str]:
 
 
 def _legend(ax: Axes) -> None:
-    if ax.get_legend_handles_labels()[0]:
+    handles, labels = ax.get_legend_handles_labels()
+    if len(handles) > LEGEND_INSIDE:
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        fig = ax.get_figure()
+        if isinstance(fig, Figure):  # widen the figure by about the legend's width, axes kept
+            width, height = fig.get_size_inches()
+            fig.set_size_inches(width + 0.8 + 0.07 * max(map(len, labels)), height)
+    elif handles:
         ax.legend(fontsize="small")
+
+
+def _avg_label(sweep: Sweep) -> str:
+    """What the "avg" benchmark is here: "Avg.", or the one benchmark's name."""
+    benches = set(sweep.problems["benchmark"].dropna().unique()) if len(sweep.problems) else set()
+    if not benches:
+        benches = {
+            c.split("/")[1] for c in sweep.evals.columns if c.startswith("eval/") and c.count("/") == 2
+        }
+    benches.discard(scores.AVG)
+    return names.benchmark(benches.pop() if len(benches) == 1 else scores.AVG)
 
 
 def training_curves(sweep: Sweep, metric: str = "train/reward_mean", x: str = "step") -> Figure:
@@ -102,7 +124,7 @@ def pass_at_k_curve(sweep: Sweep, ks: Sequence[int] | None = None) -> Figure:
     runs = _labelled(sweep, sweep.runs)
     found = _final_avg(sweep, ks).set_index("run")
     models = _models(runs)
-    fig, axes = _panels(models, f"{names.benchmark(scores.AVG)} pass@k (%)")
+    fig, axes = _panels(models, f"{_avg_label(sweep)} pass@k (%)")
     for ax, model in zip(axes, models, strict=False):
         for label, group in runs[runs[MODEL] == model].groupby("label"):
             rows = found.reindex(group["run"]).dropna(how="all")
@@ -122,23 +144,24 @@ def pass_at_k_curve(sweep: Sweep, ks: Sequence[int] | None = None) -> Figure:
 def _positions(values: pd.Series) -> tuple[dict[object, float], bool]:
     """x position per axis value: the value itself when numeric, else its rank."""
     distinct = sorted(values.unique(), key=str)
-    if all(isinstance(v, Number) and not isinstance(v, bool) for v in distinct):
+    if all(isinstance(v, Real) and not isinstance(v, bool) for v in distinct):
         return {v: float(v) for v in distinct}, True
     return {v: float(i) for i, v in enumerate(distinct)}, False
 
 
 def ablation_curve(sweep: Sweep, factor: str, k: int = 16) -> Figure:
     """Average pass@k (%) at the last step vs a config key the sweep varies (any short name
-    :func:`analysis.variants.resolve` accepts); a non-numeric key gets one tick per value."""
+    :func:`analysis.variants.resolve` accepts), one line per variant run at two or more of
+    its values (:func:`analysis.variants.ablation_runs`); a non-numeric key gets one tick per
+    value."""
     key = variants.resolve(factor, sweep.config_keys)
-    runs = sweep.runs[sweep.runs[key].notna()]
-    variants.check_axis(runs[runs[MODEL].notna()], key)
+    runs = variants.ablation_runs(sweep.runs[sweep.runs[MODEL].notna()], key, sweep.config_keys)
     runs = _labelled(sweep, runs, exclude=[key])
     found = _final_avg(sweep, [k]).set_index("run")[f"pass@{k}"] * 100.0
     runs = runs.assign(value=runs["run"].map(found)).dropna(subset=["value"])
     where, numeric = _positions(runs[key])
     models = _models(runs)
-    fig, axes = _panels(models, f"{names.benchmark(scores.AVG)} pass@{k} (%)")
+    fig, axes = _panels(models, f"{_avg_label(sweep)} pass@{k} (%)")
     for ax, model in zip(axes, models, strict=False):
         for label, group in runs[runs[MODEL] == model].groupby("label"):
             stats = group.groupby(group[key].map(where))["value"].agg(["mean", "std"]).sort_index()

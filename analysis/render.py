@@ -151,12 +151,14 @@ def frame_to_latex(frame: pd.DataFrame, caption: str, label: str) -> str:
 
 def to_csv_frame(table: Table) -> pd.DataFrame:
     """Full-precision numbers in the table's unit: ``<col>``, ``<col> std``, ``<col> n`` per
-    column (raw names), the extra columns as shown, and each row's notes."""
+    column (raw names; an ablation's columns as ``<key>=<value>``), the extra columns as
+    shown, and each row's notes."""
     parts: dict[str, pd.Series] = {}
     for col in table.mean.columns:
-        parts[str(col)] = table.mean[col] * table.scale
-        parts[f"{col} std"] = table.std[col] * table.scale
-        parts[f"{col} n"] = table.count[col]
+        label = table.csv_label(col)
+        parts[label] = table.mean[col] * table.scale
+        parts[f"{label} std"] = table.std[col] * table.scale
+        parts[f"{label} n"] = table.count[col]
     frame = pd.DataFrame(parts, index=table.mean.index)
     if table.extra is not None:
         for col in table.extra.columns:

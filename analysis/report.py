@@ -3,6 +3,7 @@ the papers' reference numbers, the runs left out, and an ``index.md`` linking th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis import names, plots, render, tables
-from analysis.load import Sweep
+from analysis.load import Duplicate, Sweep
 from analysis.table import Table
 
 STATUS_HEADINGS = {
@@ -57,13 +58,37 @@ def figures(sweep: Sweep, k: int) -> dict[str, Callable[[], Figure]]:
     for metric in ("train/reward_mean", "train/accuracy"):
         if metric in sweep.steps:
             short = metric.split("/")[1]
-            figs[f"{short}_vs_step"] = lambda m=metric: plots.training_curves(sweep, m, "step")
+            figs[f"{short}_vs_step"] = functools.partial(plots.training_curves, sweep, metric, "step")
             if "train/tokens" in sweep.steps:
-                figs[f"{short}_vs_tokens"] = lambda m=metric: plots.training_curves(sweep, m, "train/tokens")
-    figs["pass_at_k"] = lambda: plots.pass_at_k_curve(sweep)
+                figs[f"{short}_vs_tokens"] = functools.partial(
+                    plots.training_curves, sweep, metric, "train/tokens"
+                )
+    figs["pass_at_k"] = functools.partial(plots.pass_at_k_curve, sweep)
     for axis in tables.ablation_axes(sweep):
-        figs[f"ablation_{axis}"] = lambda a=axis: plots.ablation_curve(sweep, a, k)
+        figs[f"ablation_{axis}"] = functools.partial(plots.ablation_curve, sweep, axis, k)
     return figs
+
+
+def duplicate_lines(sweep: Sweep) -> list[str]:
+    """The run dirs left out as duplicates (:func:`analysis.load.drop_duplicates`), for the index."""
+    found = sweep.duplicates
+    if not found:
+        return []
+    rule = (
+        "A run with the same variant and seed as another is the same experiment: one is kept "
+        "(finished first, then the most logged steps, then the first path in sorted order) and "
+        "counted once in every table and figure."
+    )
+    if len(found) == 1:
+        return [f"1 duplicate run ignored: `{found[0].run}` ({_reason(found[0])}). {rule}", ""]
+    listed = [f"- `{d.run}` ({_reason(d)})" for d in found]
+    return [f"{len(found)} duplicate runs ignored. {rule}", "", *listed, ""]
+
+
+def _reason(dup: Duplicate) -> str:
+    if not dup.differs:
+        return f"same config as `{dup.kept}`"
+    return f"same variant and seed as `{dup.kept}`; differs only in bookkeeping: {', '.join(dup.differs)}"
 
 
 def _links(paths: dict[str, Path], out: Path) -> str:
@@ -78,7 +103,11 @@ def write_all(sweep: Sweep, out: str | Path, k: int = 16, target: float | None =
         "# Sweep report",
         "",
         f"{len(sweep.runs)} runs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".",
+        "",
+        *duplicate_lines(sweep),
         "Only finished runs are averaged; pass@k and accuracies are in % (points) everywhere.",
+        f"The efficiency table and the training curves do not depend on k (here {k}); only the "
+        "pass@k tables and figures do.",
         "",
         "## Tables",
         "",

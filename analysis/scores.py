@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 import numpy as np
@@ -84,11 +85,4 @@ def final_step(frame: pd.DataFrame) -> pd.DataFrame:
 
 def last_eval(sweep: Sweep) -> Sweep:
     """``sweep`` with only each run's last evaluation kept (all a final-step table needs)."""
-    return Sweep(
-        sweep.runs,
-        sweep.steps,
-        final_step(sweep.evals),
-        final_step(sweep.problems),
-        sweep.config_keys,
-        sweep.warnings,
-    )
+    return dataclasses.replace(sweep, evals=final_step(sweep.evals), problems=final_step(sweep.problems))

@@ -94,6 +94,13 @@ class Table:
             return str(col)
         return f"{names.key(self.column_kind)}={names.value(self.column_kind, col)}"
 
+    def csv_label(self, col: object) -> str:
+        """A number column's CSV heading: raw names, an ablation's as ``<dotted key>=<value>``
+        (``method.lam=0.9``), so a column read alone still says what it holds."""
+        if self.column_kind in ("benchmark", "as is"):
+            return str(col)
+        return f"{self.column_kind}={col}"
+
     def row_labels(self, row: tuple) -> list[str]:
         return [names.value(k, v) for k, v in zip(self.mean.index.names, row, strict=True)]
 

@@ -5,29 +5,40 @@ of one variant: runs whose flattened configs agree on every key but the seed
 and bookkeeping (:mod:`analysis.variants`), so configs that differ are never
 pooled. A row is labelled by model, method and the keys that vary beyond them.
 
-The expected grid is every model crossed with every variant seen for any model
-(including runs that failed; for ablations, every model the method ran on), so
-a variant that never finished on some model shows "—" with a footnote naming
-its failed or unfinished runs, or "no run". Cells that did average something
-but left runs out say so in a footnote too.
+The grid is every model crossed with every variant seen for any model
+(including runs that failed; for ablations, every model the method ran on) and
+every column, so a variant that never finished on some model, or an ablation
+value it was not run at, shows "—" with a footnote naming its failed or
+unfinished runs, or "no run". Cells that did average something but left runs
+out say so in a footnote too.
 
-Ablation tables exist only for axes the runs vary within some model and method
-(:func:`analysis.variants.axes`); asking for another raises
+Bold marks the best value, compared at the shown precision, only among cells
+over the table's most common number of seeds n (the larger n on a tie): a
+one-seed cell is not compared with three-seed means.
+
+"Δ avg vs GRPO" is paired by seed: the mean over the seeds both a variant and
+GRPO have of (variant − GRPO at that seed), never one seed against GRPO's
+mean over others.
+
+Ablation tables exist only for axes the runs vary within some model and method,
+and have rows only for the variants run at two or more values of the axis
+(:func:`analysis.variants.ablation_runs`); asking for another raises
 :class:`~analysis.variants.NotAnAxis`. ``python -m analysis`` writes them all.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from numbers import Number
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 
 from analysis import efficiency, names, paper_numbers, scores, variants
 from analysis.load import FINISHED, Sweep
-from analysis.table import Cell, Table
-from analysis.variants import HEAD, MISSING
+from analysis.table import MISSING_CELL, Cell, Table
+from analysis.variants import HEAD, MISSING, SEED
 
 METHOD_ORDER = ["grpo", "grpo_lambda", "gspo", "ptrace", "strace"]
 DELTA = "Δ avg vs GRPO"
@@ -39,7 +50,7 @@ _TIES = "ties at the shown precision are all bold; nothing is bold where there i
 def _sort_key(row: tuple) -> tuple:
     key = []
     for value in row:
-        if isinstance(value, Number) and not isinstance(value, bool):
+        if isinstance(value, Real) and not isinstance(value, bool):
             key.append((0, float(value), ""))
         elif value in METHOD_ORDER:
             key.append((1, METHOD_ORDER.index(value), ""))
@@ -59,15 +70,14 @@ def configured(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[runs[list(HEAD)].notna().any(axis=1)]
 
 
-def _expected_cells(runs: pd.DataFrame, column: str | None, per_method: bool) -> set[Cell]:
-    """(row, column value) pairs of the grid: each variant seen crossed with every model
-    (``per_method``: every model its method was run on)."""
+def _grid_rows(runs: pd.DataFrame, per_method: bool) -> set[tuple]:
+    """The rows of the grid: each variant seen crossed with every model (``per_method``: every
+    model its method was run on)."""
     models: dict[object, set] = {}
     for row in runs["_row"]:  # (model, method, ...)
         models.setdefault(row[1] if per_method else None, set()).add(row[0])
-    col_values = runs[column] if column else [None] * len(runs)
-    seen = {(row[1:], col) for row, col in zip(runs["_row"], col_values, strict=True)}
-    return {((m, *other), col) for other, col in seen for m in models[other[0] if per_method else None]}
+    seen = {row[1:] for row in runs["_row"]}
+    return {(m, *other) for other in seen for m in models[other[0] if per_method else None]}
 
 
 def build_table(
@@ -93,9 +103,10 @@ def build_table(
     belongs to one column; otherwise a run contributes to every column.
     ``rows`` starts with model and method; ``best`` marks the best mean per
     column within each model ("column") or per row ("row"), compared at the
-    shown precision; ``higher`` says, per column or overall, whether larger is
-    better. The expected grid crosses every variant with every model, or with
-    the models its method ran on (``per_method``, for ablations).
+    shown precision among the cells over the table's most common n
+    (:func:`_best`); ``higher`` says, per column or overall, whether larger is
+    better. The grid crosses every variant with every model, or with the models
+    its method ran on (``per_method``, for ablations), and with every column.
     """
     runs = runs.assign(_row=variants.row_tuples(runs, rows))
     per_run_col = column in runs.columns
@@ -104,15 +115,9 @@ def build_table(
     if columns is None:
         found = (runs if per_run_col else vals)[column].dropna().unique()
         columns = sorted(found, key=lambda v: _sort_key((v,)))
-    cells = _expected_cells(runs, column if per_run_col else None, per_method)
-    index = pd.MultiIndex.from_tuples(sorted({row for row, _ in cells}, key=_sort_key), names=rows)
+    index = pd.MultiIndex.from_tuples(sorted(_grid_rows(runs, per_method), key=_sort_key), names=rows)
     mean, std, count = _grid(vals, column, index, pd.Index(list(columns), name=column))
-    expected = pd.DataFrame(
-        [[not per_run_col or (row, col) in cells for col in mean.columns] for row in index],
-        index=index,
-        columns=mean.columns,
-        dtype=bool,
-    )
+    expected = pd.DataFrame(True, index=index, columns=mean.columns, dtype=bool)
     table = Table(
         name,
         title,
@@ -127,9 +132,16 @@ def build_table(
         unit=unit,
     )
     table.notes = _notes(runs, vals, table, column, per_run_col)
-    table.best = _best(table, best, higher)
+    table.best, modal = _best(table, best, higher)
     scope = "in each row" if best == "row" else "per column within each model"
-    table.best_rule = f"Bold: the best value {scope} ({_TIES})."
+    if modal is None:
+        table.best_rule = f"Bold: the best value {scope} ({_TIES})."
+    else:
+        table.best_rule = (
+            f"Bold: the best value {scope} among the cells over n = {modal} "
+            f"seed{'s' if modal != 1 else ''}, the most common n in this table (the larger on a tie); "
+            f"cells over another number of seeds are never bold ({_TIES})."
+        )
     return table
 
 
@@ -191,23 +203,38 @@ def _winners(shown: pd.Series, up: bool) -> pd.Series:
     return shown == (present.max() if up else present.min())
 
 
-def _best(table: Table, best: str, higher: bool | dict) -> pd.DataFrame:
+def modal_count(table: Table) -> int | None:
+    """The most common n (seeds) over the filled cells (the larger on a tie); None if all cells
+    have the same n (or none is filled)."""
+    filled = table.count.where(table.mean.notna() & (table.count > 0)).stack().dropna().astype(int)
+    counts = Counter(filled.tolist())
+    if len(counts) < 2:
+        return None
+    return max(counts, key=lambda n: (counts[n], n))
+
+
+def _best(table: Table, best: str, higher: bool | dict) -> tuple[pd.DataFrame, int | None]:
+    """Best marks, compared at the shown precision among the cells over the most common n
+    (:func:`modal_count`; all cells where every cell has the same n), and that n."""
+    modal = modal_count(table)
     shown = pd.DataFrame(
         {c: (table.mean[c] * table.scale).round(table.digits_of(c)) for c in table.mean.columns},
         index=table.mean.index,
     )
+    if modal is not None:
+        shown = shown.where(table.count == modal)
     marks = pd.DataFrame(False, index=shown.index, columns=table.mean.columns)
     if not len(shown):
-        return marks
+        return marks, modal
     if best == "row":
         for row in shown.index:
             marks.loc[row] = _winners(shown.loc[row], bool(higher)).to_numpy()
-        return marks
+        return marks, modal
     for col in shown.columns:
         up = higher.get(col, True) if isinstance(higher, dict) else higher
         for _, group in shown[col].groupby(level=0):
             marks.loc[group.index, col] = _winners(group, up)
-    return marks
+    return marks, modal
 
 
 def _final_scores(sweep: Sweep, k: int, step: int | None) -> pd.DataFrame:
@@ -224,26 +251,43 @@ def row_keys(sweep: Sweep, runs: pd.DataFrame, exclude: Iterable[str] = ()) -> l
 def main_table(sweep: Sweep, k: int = 16, step: int | None = None, references: bool = True) -> Table:
     """Methods × benchmarks pass@k (default 16) and their average, per model.
 
-    Uses each run's last evaluated step unless ``step`` is given. With
+    Uses each run's last evaluated step unless ``step`` is given. With one
+    benchmark there is no "Avg." column (it would repeat the benchmark's). With
     ``references``, extra columns give each variant's average minus GRPO's on
-    the same model and the papers' stated gains (:mod:`analysis.paper_numbers`).
+    the same model, paired by seed (:func:`with_references`), and the papers'
+    stated gains (:mod:`analysis.paper_numbers`).
     """
     runs = configured(sweep.runs)
     values = _final_scores(sweep, k, step)
     benches = sorted(b for b in values["benchmark"].unique() if b != scores.AVG)
+    rows = row_keys(sweep, runs)
     table = build_table(
         values,
         runs,
-        row_keys(sweep, runs),
+        rows,
         "benchmark",
         name="main",
-        title=f"pass@{k} per benchmark and their average, per model",
-        columns=[*benches, scores.AVG] if benches else [],
+        title=f"pass@{k} per benchmark and their average, per model"
+        if len(benches) != 1
+        else f"pass@{k} on {names.benchmark(benches[0])}, per model",
+        columns=[*benches, scores.AVG] if len(benches) > 1 else benches,
         scale=100.0,
         digits=1,
         unit=f"pass@{k} in % (points), at each run's last evaluation.",
     )
-    return with_references(table, k) if references else table
+    if not references:
+        return table
+    return with_references(table, k, per_seed(runs, rows, values[values["benchmark"] == scores.AVG]))
+
+
+def per_seed(runs: pd.DataFrame, rows: list[str], values: pd.DataFrame) -> pd.DataFrame:
+    """``values`` (run, value) of finished ``runs`` with each run's table row and seed."""
+    done = runs[runs["status"] == FINISHED]
+    seeds = variants.row_tuples(done, [SEED]) if SEED in done.columns else [(MISSING,)] * len(done)
+    frame = pd.DataFrame(
+        {"run": done["run"], "row": variants.row_tuples(done, rows), "seed": [s for (s,) in seeds]}
+    )
+    return frame.merge(values[["run", "value"]], on="run").dropna(subset=["value"])
 
 
 def _baseline_rows(table: Table) -> dict[object, tuple]:
@@ -255,18 +299,59 @@ def _baseline_rows(table: Table) -> dict[object, tuple]:
     return {model: found[0] for model, found in rows.items() if len(found) == 1}
 
 
-def with_references(table: Table, k: int) -> Table:
-    """``table`` (a main table) with "Δ avg vs GRPO" and, where a paper states one, "paper Δ"."""
-    if scores.AVG not in table.mean.columns:
-        return table
-    avg = table.mean[scores.AVG] * table.scale
+def _seeds(seeds: Iterable[object]) -> str:
+    found = sorted(seeds, key=lambda s: _sort_key((s,)))
+    return ("seed " if len(found) == 1 else "seeds ") + ", ".join(names.value(SEED, s) for s in found)
+
+
+def _signed(value: float, digits: int) -> str:
+    """``+1.2``, ``-0.3``; a value that rounds to zero reads ``+0.0`` (never ``-0.0``)."""
+    text = f"{value:+.{digits}f}"
+    return f"{0.0:+.{digits}f}" if float(text) == 0 else text
+
+
+def paired_delta(mine: dict[object, float], base: dict[object, float]) -> tuple[float, list[object]]:
+    """Mean over the seeds in both of (``mine`` − ``base`` at the same seed), and those seeds
+    (NaN and [] where they share none)."""
+    common = sorted(set(mine) & set(base), key=lambda s: _sort_key((s,)))
+    if not common:
+        return float("nan"), []
+    return float(np.mean([mine[s] - base[s] for s in common])), common
+
+
+def with_references(table: Table, k: int, seeds: pd.DataFrame) -> Table:
+    """``table`` (a main table) with "Δ avg vs GRPO" and, where a paper states one, "paper Δ".
+
+    ``seeds`` (:func:`per_seed`) holds each finished run's average pass@k with its row and
+    seed. Δ is paired by seed: the mean over the seeds a variant shares with GRPO on its
+    model of (variant − GRPO at that seed), so a one-seed variant is compared with GRPO at
+    that seed, never with GRPO's mean over others. "—" (footnoted) where they share no seed.
+    """
     base = _baseline_rows(table)
+    by_row: dict[tuple, dict[object, float]] = {}
+    for row, seed, value in zip(seeds["row"], seeds["seed"], seeds["value"], strict=True):
+        by_row.setdefault(row, {})[seed] = float(value)
     digits = table.digits_of(scores.AVG)
     delta, paper = {}, {}
     for row in table.mean.index:
         ref = base.get(row[0])
-        if ref is not None and row != ref and pd.notna(avg[row]) and pd.notna(avg[ref]):
-            delta[row] = f"{avg[row] - avg[ref]:+.{digits}f}"
+        if ref is not None and row != ref:
+            mine, theirs = by_row.get(row, {}), by_row.get(ref, {})
+            value, common = paired_delta(mine, theirs)
+            if not common:
+                delta[row] = MISSING_CELL
+                if mine and theirs:  # (a row without any value already says why in its notes)
+                    table.notes[(row, DELTA)] = (
+                        f"No {DELTA}: this variant ({_seeds(mine)}) and GRPO ({_seeds(theirs)}) "
+                        "share no seed."
+                    )
+            else:
+                delta[row] = _signed(table.scale * value, digits)
+                if set(common) != set(mine) or set(common) != set(theirs):
+                    table.notes[(row, DELTA)] = (
+                        f"{DELTA} is over {_seeds(common)} only, the ones both have "
+                        f"(this variant: {_seeds(mine)}; GRPO: {_seeds(theirs)})."
+                    )
         claims = paper_numbers.claims_for(row[1], row[0], k)
         if claims:
             paper[row] = " / ".join(f"{c.text} (paper)" for c in claims)
@@ -277,8 +362,16 @@ def with_references(table: Table, k: int) -> Table:
     table.extra = pd.DataFrame(
         {name: pd.Series(col, dtype=object) for name, col in extra.items()}, index=table.mean.index
     ).fillna("")
+    benches = [c for c in table.mean.columns if c != scores.AVG]
+    averaged = (
+        f"pass@{k} on {names.benchmark(benches[0])} (the one benchmark)"
+        if len(benches) == 1
+        else f"average pass@{k} over benchmarks"
+    )
     table.extra_caption = (
-        f"{DELTA}: a variant's mean average minus GRPO's on the same model, in points (no ±)."
+        f"{DELTA}: paired by seed, the mean over the seeds a variant shares with GRPO on the same "
+        f"model of its {averaged} minus GRPO's at the same seed, in points (no ±); {MISSING_CELL} "
+        "where they share no seed."
         + (
             f" {PAPER}: the gain over GRPO its paper states for the same model, cited; the papers' "
             "runs are not ours and are never averaged in."
@@ -299,7 +392,11 @@ def paper_reference(main: Table | None = None) -> pd.DataFrame:
     )
     rows = []
     for claim in paper_numbers.CLAIMS:
-        found = [ours[r] for r in ours.index if r[:2] == (claim.model, claim.method) and ours[r]]
+        found = [
+            ours[r]
+            for r in ours.index
+            if r[:2] == (claim.model, claim.method) and ours[r] not in ("", MISSING_CELL)
+        ]
         if claim.model is None:
             our = "n/a (not one of our model configs)"
         else:
@@ -334,16 +431,22 @@ def ablation_table(
 
     ``factor`` is any flattened config key (``method.lam``, ``trainer.lr``) or a
     short name for one (``lam``, ``clip_high``, ``quantile``); it must vary within
-    some model and method. Only runs that have the key are used; ``groups``
-    restricts to run.json groups. The best value of each row is marked.
+    some model and method. Rows are the variants run at two or more of its values
+    (:func:`analysis.variants.ablation_runs`: not P-trace at its one λ in a GRPO-λ
+    λ sweep); a value a row was not run at shows "—". ``groups`` restricts to
+    run.json groups. The best value of each row is marked.
     """
     key = variants.resolve(factor, sweep.config_keys)
     runs = configured(sweep.runs)
     if groups is not None:
         runs = runs[runs["group"].isin(list(groups))]
-    runs = runs[runs[key].notna()]
-    variants.check_axis(runs, key)
+    runs = variants.ablation_runs(runs, key, sweep.config_keys)
     found = _final_scores(sweep, k, step)
+    if benchmark == scores.AVG:
+        benches = [b for b in found["benchmark"].unique() if b != scores.AVG]
+        shown = names.benchmark(benches[0] if len(benches) == 1 else benchmark)
+    else:
+        shown = names.benchmark(benchmark)
     values = found[found["benchmark"] == benchmark].drop(columns="benchmark")
     values = values.merge(runs[["run", key]], on="run")
     return build_table(
@@ -352,7 +455,7 @@ def ablation_table(
         row_keys(sweep, runs, exclude=[key]),
         key,
         name=name or f"ablation_{key}",
-        title=title or f"{names.benchmark(benchmark)} pass@{k} by {names.key(key)}",
+        title=title or f"{shown} pass@{k} by {names.key(key)}",
         best="row",
         scale=100.0,
         digits=1,
@@ -366,28 +469,32 @@ def efficiency_table(
     sweep: Sweep,
     target: float | dict | None = None,
     metric: str = "train/reward_mean",
-    smooth: int = 1,
+    smooth: int | None = None,
 ) -> Table:
     """Sample and token efficiency and the area under the training curve
-    (:mod:`analysis.efficiency`)."""
+    (:mod:`analysis.efficiency`: the target is a gain over each run's own start)."""
     runs = configured(sweep.runs)
     per_run = efficiency.per_run(sweep, target=target, metric=metric, smooth=smooth)
     cols = list(efficiency.COLUMNS)
     values = per_run.melt(id_vars="run", value_vars=cols, var_name="metric", value_name="value")
     targets = per_run.merge(runs[["run", variants.MODEL]], on="run").groupby(variants.MODEL)["target"].first()
-    shown = ", ".join(f"{names.model(m)}: {t:.3g}" for m, t in targets.items() if pd.notna(t))
+    shown = ", ".join(f"+{t:.3g} on {names.model(m)}" for m, t in targets.items() if pd.notna(t))
+    window = int(per_run["window"].iloc[0]) if len(per_run) else 1
+    title = (
+        f"Efficiency (target: {names.metric(metric)} ≥ each run's start {shown})" if shown else "Efficiency"
+    )
     table = build_table(
         values,
         runs,
         row_keys(sweep, runs),
         "metric",
         name="efficiency",
-        title=f"Efficiency (target {names.metric(metric)} ≥ {shown})" if shown else "Efficiency",
+        title=title,
         columns=cols,
         higher=efficiency.HIGHER,
         digits=efficiency.DIGITS,
         column_kind="as is",
-        unit=efficiency.UNITS,
+        unit=efficiency.units(window, default_target=target is None),
     )
     table.best_rule = table.best_rule.replace("Bold:", "Bold (fewer steps, prompts and tokens are better):")
     return table

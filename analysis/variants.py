@@ -11,6 +11,11 @@ A variant's label names its model and method plus the keys that vary within
 the sweep beyond what model and method already say (GSPO's own clip range is
 not news; GRPO run at two clip ranges is), so labels stay short and still tell
 every variant apart.
+
+An ablation of a key shows only the variants run at two or more of its values
+with everything else the same (:func:`ablated`): P-trace at its fixed λ is no
+row of a GRPO-λ λ sweep. The same variant at the same seed twice is one
+experiment (:func:`analysis.load.drop_duplicates` keeps one).
 """
 
 from __future__ import annotations
@@ -125,8 +130,10 @@ def label_keys(runs: pd.DataFrame, keys: Iterable[str], exclude: Iterable[str] =
 
 
 def axes(runs: pd.DataFrame, config_keys: Iterable[str]) -> list[str]:
-    """Every identity key the sweep varies within some model and method: its ablation axes."""
-    return varied(runs, identity_keys(config_keys))
+    """Every identity key the sweep ablates: it varies within some model and method, and some
+    variant was run at two of its values with nothing else changed (:func:`ablated`)."""
+    keys = list(config_keys)
+    return [k for k in varied(runs, identity_keys(keys)) if len(ablated(runs[runs[k].notna()], k, keys))]
 
 
 def check_axis(runs: pd.DataFrame, key: str) -> None:
@@ -138,6 +145,37 @@ def check_axis(runs: pd.DataFrame, key: str) -> None:
         raise NotAnAxis(
             f"these runs do not vary {key} within any model and method ({values}): nothing to ablate"
         )
+
+
+def ablated(runs: pd.DataFrame, key: str, config_keys: Iterable[str]) -> pd.DataFrame:
+    """The ``runs`` that ablate ``key``: those whose variant apart from ``key`` (its *family*,
+    model aside) was run at two or more values of ``key`` on some model.
+
+    A family that only ever ran at one value (P-trace at its fixed λ in a GRPO-λ λ sweep) is
+    no ablation of ``key`` and gets no row; runs that failed count, so a value that never
+    finished still shows as a gap.
+    """
+    others = [k for k in identity_keys(config_keys) if k not in (key, MODEL)]
+    families = row_tuples(runs, others)
+    values: dict[tuple, dict[object, set]] = {}
+    for family, model, value in zip(families, runs[MODEL], runs[key], strict=True):
+        values.setdefault(family, {}).setdefault(model, set()).add(value)
+    keep = {f for f, per_model in values.items() if any(len(v) > 1 for v in per_model.values())}
+    return runs[[f in keep for f in families]]
+
+
+def ablation_runs(runs: pd.DataFrame, key: str, config_keys: Iterable[str]) -> pd.DataFrame:
+    """The runs an ablation of ``key`` shows: those that have the key, of the variants run at
+    two or more of its values (:func:`ablated`). Raises :class:`NotAnAxis` if there are none."""
+    runs = runs[runs[key].notna()]
+    check_axis(runs, key)
+    found = ablated(runs, key, config_keys)
+    if not len(found):
+        raise NotAnAxis(
+            f"no variant of these runs was run at two values of {key} with everything else the same "
+            "(the runs that differ in it also differ in other keys): nothing to ablate"
+        )
+    return found
 
 
 def row_tuples(runs: pd.DataFrame, keys: list[str]) -> list[tuple]:

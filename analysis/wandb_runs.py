@@ -12,7 +12,7 @@ import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 from analysis import load
 from analysis.load import Sweep
@@ -51,7 +51,7 @@ def config_groups() -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(TrainConfig))
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -88,14 +88,16 @@ def run_row(run: WandbRun, source: str) -> dict:
 
 def sweep_from_runs(runs: Iterable[WandbRun], source: str) -> Sweep:
     """The four frames from W&B runs (``problems`` is empty: W&B holds no per-problem records,
-    so pass@k comes from the logged ``eval/<benchmark>/pass@k``)."""
+    so pass@k comes from the logged ``eval/<benchmark>/pass@k``), each experiment once
+    (:func:`analysis.load.drop_duplicates`)."""
     runs = list(runs)
     groups = config_groups()
     configs = [{k: v for k, v in dict(r.config).items() if k in groups} for r in runs]
     frame, config_keys = load.runs_frame([run_row(r, source) for r in runs], configs)
     names = list(frame["run"])
     steps, evals = load.metrics_frames(names, [history_rows(r.scan_history()) for r in runs])
-    return Sweep(frame, steps, evals, load.records_frame(names, [[] for _ in runs]), config_keys)
+    problems = load.records_frame(names, [[] for _ in runs])
+    return load.drop_duplicates(Sweep(frame, steps, evals, problems, config_keys))
 
 
 def load_wandb(project: str, entity: str | None = None, group: str | None = None) -> Sweep:

@@ -1,10 +1,12 @@
 """Numbers of docs/results/toy.md that `python -m analysis` does not print.
 
 Prints the results note's tables as Markdown: the 5-method table of toy_main alone
-(3 seeds per cell), held-out pass@1 before/after RL, paired per-seed deltas vs GRPO,
-GRPO-λ form × λ (toy_lambda), and wall times from run.json. It reads the run dirs
-only (eval/step-N/records.parquet, metrics.jsonl, run.json, config.yaml) and uses
-the harness's own unbiased pass@k estimator, so its pass@k equal the CLI's.
+(3 seeds per cell) with held-out pass@k before/after RL, paired per-seed deltas vs
+GRPO with their std and range (the CLI's "Δ avg vs GRPO" is only their mean), the
+evaluation noise of a paired delta, GRPO-λ form × λ (toy_lambda) beside GRPO seed 0,
+and wall times from run.json. It reads the run dirs only
+(eval/step-N/records.parquet, metrics.jsonl, run.json, config.yaml) and uses the
+harness's own unbiased pass@k estimator, so its pass@k equal the CLI's.
 
     cd <repo> && PYTHONPATH=. .venv/bin/python docs/results/toy_numbers.py \
         /path/to/multirun/toy_main /path/to/multirun/toy_lambda

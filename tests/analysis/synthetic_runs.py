@@ -39,7 +39,8 @@ class RunSpec:
     group: str = "main"
     extra: dict = field(default_factory=dict)  # more config, merged into the groups (trainer.lr)
     c_offset: int = 0  # added to every correct count (see counts)
-    reward_offset: float = 0.0  # train/reward_mean = 0.05 * step + reward_offset
+    reward_offset: float = 0.0  # train/reward_mean = reward_slope * step + reward_offset
+    reward_slope: float = 0.05
     tokens_per_step: int = 1000  # train/tokens = tokens_per_step * step
     c: dict[int, dict[str, list[int]]] = field(default_factory=dict)
 
@@ -48,7 +49,7 @@ class RunSpec:
         return f"{self.method}-{self.model}-s{self.seed}"
 
     def reward(self, step: int) -> float:
-        return 0.05 * step + self.reward_offset
+        return self.reward_slope * step + self.reward_offset
 
     @property
     def logged_steps(self) -> int:
@@ -160,7 +161,12 @@ def write_run(run_dir: Path, spec: RunSpec) -> Path:
 
 def counts(seed: int, method: str, step: int, offset: int = 0) -> dict[str, list[int]]:
     """Deterministic per-problem correct counts that differ by seed, method, step and offset."""
-    base = {"grpo": 1, "gspo": 2, "strace": 3, "grpo_lambda": 2}[method] + seed + (step == 10) + offset
+    base = (
+        {"grpo": 1, "gspo": 2, "strace": 3, "grpo_lambda": 2, "ptrace": 1}[method]
+        + seed
+        + (step == 10)
+        + offset
+    )
     return {"aime24": [0, base, 3 * base], "math500": [base + 4, N, 1, 20]}
 
 
@@ -191,7 +197,8 @@ def main_specs() -> list[RunSpec]:
 
 
 def ablation_specs() -> list[RunSpec]:
-    """GRPO-λ over λ × placement (one cell only failed), S-trace over the entropy quantile."""
+    """GRPO-λ over λ × placement (one cell only failed), S-trace over the entropy quantile
+    (at seed 2, so no run repeats one of :func:`main_specs`)."""
     specs = []
     job = 0
     for lam in (0.9, 0.99):
@@ -219,7 +226,7 @@ def ablation_specs() -> list[RunSpec]:
                 str(job),
                 "strace",
                 "tiny",
-                0,
+                2,
                 lam=0.99,
                 quantile=q,
                 group="entropy_quantile_ablation",

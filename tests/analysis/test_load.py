@@ -213,7 +213,7 @@ def test_cli_lists_broken_runs_and_reports_torn_lines_on_stderr(
     assert "Traceback" not in err
     index = (out / "index.md").read_text()
     assert f"| s1 | broken | {damaged / 's1' / 'run.json'}:1: invalid JSON" in index
-    assert "| tiny | GRPO | 1 |" in index  # a broken run.json: the config still places the run
+    assert "| Tiny Qwen3 (toy) | GRPO | 1 |" in index  # a broken run.json: the config still places the run
     assert "## Skipped while loading" in index
     assert "4 runs: 3 finished, 1 broken." in index
 
@@ -223,7 +223,7 @@ def test_a_broken_seed_is_named_in_its_cell_footnote(damaged: Path) -> None:
     table = tables.main_table(load.load_sweeps(damaged))
     marks, notes = table.footnotes()
     assert notes[marks[(("tiny", "grpo"), "avg")] - 1] == (
-        f"tiny / GRPO: excludes not finished: grpo-tiny-s3 (broken; {damaged / 's3'})"
+        f"Tiny Qwen3 (toy) / GRPO: excludes not finished: grpo-tiny-s3 (broken; {damaged / 's3'})"
     )
 
 

@@ -30,9 +30,9 @@ def test_paper_tables_notebook(sweeps: SyntheticSweeps, tmp_path: Path) -> None:
     shown = execute("paper_tables.ipynb", tmp_path, cwd=tmp_path, SWEEP_DIRS=dirs, K=4)
     assert f"20 runs, 15 finished, from {[str(sweeps.main), str(sweeps.ablation)]}" in shown.text
     assert "**pass@4 per benchmark and their average, per model.**" in shown.markdown
-    assert "| tiny | S-trace | 0.99 | — | 0.2 |" in shown.markdown
+    assert "| Tiny Qwen3 (toy) | S-trace | 0.99 | — | 0.2 |" in shown.markdown
     assert "<sup>1</sup>" in shown.markdown
-    assert "**Efficiency (target training reward" in shown.markdown
+    assert "**Efficiency (target: training reward ≥ each run's start +" in shown.markdown
     assert "Qwen3-4B" in shown.html
     assert "arXiv:2605.05965" in shown.html
     assert shown.images == 4

@@ -22,10 +22,19 @@ def test_markdown_has_display_names_caption_bold_best_and_footnotes(
     assert lines[0] == f"**pass@16 per benchmark and their average, per model.** {main_table.caption()}"
     assert lines[2] == "| model | method | AIME24 | MATH-500 | Avg. | Δ avg vs GRPO |"
     assert lines[3] == "|---|---|---:|---:|---:|---:|"
-    strace = next(ln for ln in lines if ln.startswith("| tiny | S-trace |"))
+    strace = next(ln for ln in lines if ln.startswith("| Tiny Qwen3 (toy) | S-trace |"))
     assert strace.count("**") == 6  # best in all three columns
-    assert "| tiny-m | GSPO | —<sup>2</sup> | —<sup>2</sup> | —<sup>2</sup> |  |" in lines
-    assert "<sup>2</sup> tiny-m / GSPO: no run  " in lines
+    # footnote 2 is GSPO's paired Δ on tiny (its seed 0 only)
+    assert (
+        "| Tiny Qwen3 (toy) | GSPO | 62.9<sup>1</sup> | 87.4<sup>1</sup> | 75.2<sup>1</sup> | +2.4<sup>2</sup> |"
+        in lines
+    )
+    assert (
+        "<sup>2</sup> Δ avg vs GRPO is over seed 0 only, the ones both have (this variant: seed 0; GRPO: seeds 0, 1).  "
+        in lines
+    )
+    assert "| Tiny-M Qwen3 (toy) | GSPO | —<sup>3</sup> | —<sup>3</sup> | —<sup>3</sup> | — |" in lines
+    assert "<sup>3</sup> Tiny-M Qwen3 (toy) / GSPO: no run  " in lines
     assert not any("grpo" in ln or "math500" in ln for ln in lines[2:12])
 
 
@@ -41,8 +50,8 @@ def test_latex_is_booktabs_with_escaped_display_names(main_table: tables.Table) 
         r"\caption{pass@16 per benchmark and their average, per model. Mean $\pm$ sample",
     ):
         assert token in tex
-    assert r"tiny-m & GSPO & ---\textsuperscript{2}" in tex
-    assert re.search(r"tiny & S-trace & \\textbf\{[\d.]+ \$\\pm\$ [\d.]+\}", tex)
+    assert r"Tiny-M Qwen3 (toy) & GSPO & ---\textsuperscript{3}" in tex
+    assert re.search(r"Tiny Qwen3 \(toy\) & S-trace & \\textbf\{[\d.]+ \$\\pm\$ [\d.]+\}", tex)
     assert not set("±—–λΔ") & set(tex)
 
 
@@ -56,7 +65,7 @@ def test_csv_holds_full_precision_numbers_in_the_tables_unit(main_table: tables.
     )
     assert frame.at[("tiny", "strace"), "avg n"] == 2
     assert frame.at[("tiny-m", "gspo"), "avg n"] == 0
-    assert frame.at[("tiny-m", "gspo"), "notes"] == "tiny-m / GSPO: no run"
+    assert frame.at[("tiny-m", "gspo"), "notes"] == "Tiny-M Qwen3 (toy) / GSPO: no run"
     assert frame.at[("tiny", "strace"), tables.DELTA] == main_table.extra.at[("tiny", "strace"), tables.DELTA]
 
 
@@ -69,3 +78,31 @@ def test_plain_frames_render_too() -> None:
     assert r"\caption{Cap $\lambda$}" in tex
     assert r"a|b & $\lambda$ \\" in tex
     assert r" & --- \\" in tex
+
+
+def test_ablation_csv_headers_name_the_key(sweeps: SyntheticSweeps) -> None:
+    table = tables.ablation_table(load.load_sweeps(sweeps.ablation), "lam", k=16)
+    frame = render.to_csv_frame(table)
+    assert list(frame.columns) == [
+        "model.name",
+        "method.name",
+        "method.placement",
+        "method.lam=0.9",
+        "method.lam=0.9 std",
+        "method.lam=0.9 n",
+        "method.lam=0.99",
+        "method.lam=0.99 std",
+        "method.lam=0.99 n",
+        "notes",
+    ]
+    ratio = frame.set_index("method.placement").loc["ratio"]
+    assert ratio["method.lam=0.99"] == pytest.approx(
+        100 * table.mean.at[("tiny", "grpo_lambda", "ratio"), 0.99]
+    )
+    assert ratio["method.lam=0.99 n"] == 2
+    # the main table keeps the raw benchmark names
+    assert list(render.to_csv_frame(tables.main_table(load.load_sweeps(sweeps.main))).columns)[2:5] == [
+        "aime24",
+        "aime24 std",
+        "aime24 n",
+    ]
