@@ -28,7 +28,7 @@ train: $(STAMP)
 test: $(STAMP)
 	$(OFFLINE) WANDB_MODE=offline $(PY) -m pytest $(ARGS)
 
-## The edit loop: everything but the real training runs (markers slow and e2e), under three minutes
+## The edit loop: everything but the real training runs (markers slow and e2e), under two minutes
 test-fast: $(STAMP)
 	$(OFFLINE) WANDB_MODE=offline $(PY) -m pytest -m "not slow and not e2e" $(ARGS)
 

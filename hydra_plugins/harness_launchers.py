@@ -20,3 +20,7 @@ class LocalLauncher(launchers.LocalLauncher):
 
 class SequentialLauncher(launchers.SequentialLauncher):
     """Hydra's basic launcher, with the sweep planned and validated first."""
+
+
+class PlannedSweeper(launchers.PlannedSweeper):
+    """Hydra's basic sweeper; every job is validated once, by the launcher's plan."""
