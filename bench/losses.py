@@ -151,8 +151,9 @@ def one_time(step: Step, device: str) -> float:
 
 def median_times(steps: dict[str, Step], device: str, repeats: int) -> dict[str, float]:
     """Median seconds per step, the steps interleaved so that drift hits them alike."""
-    for step in steps.values():
-        step()
+    for _ in range(3):  # warm up: allocations of a new size, lazily built kernels
+        for step in steps.values():
+            step()
     samples: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(repeats):
         for name, step in steps.items():
@@ -213,7 +214,7 @@ def main() -> None:
     if args.quick:
         sizes, dense_sizes, B, dense_B, repeats = [256, 1024], [256, 1024], 16, 4, 3
     else:
-        sizes, dense_sizes, B, dense_B, repeats = [1024, 4096, 16384], [1024, 2048, 4096, 8192], 64, 8, 7
+        sizes, dense_sizes, B, dense_B, repeats = [1024, 4096, 16384], [1024, 2048, 4096, 8192], 64, 8, 21
     threads = f", {torch.get_num_threads()} thread(s)" if args.device == "cpu" else ""
     timing = "thread CPU time" if args.device == "cpu" else "synchronised wall time"
     memory = "bytes saved for backward" if args.device == "cpu" else "peak allocated above the inputs"
