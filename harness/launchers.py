@@ -93,10 +93,11 @@ class PlannedSweeper(Sweeper):
         from hydra._internal.core_plugins import basic_sweeper  # as the plugin scan left it
 
         self.basic = basic_sweeper.BasicSweeper(max_batch_size=max_batch_size, params=params)
-        self.basic.validate_batch_is_legal = _validated_by_the_launcher  # type: ignore[method-assign]
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         self.basic.setup(hydra_context=hydra_context, task_function=task_function, config=config)
+        if isinstance(self.basic.launcher, _Planned | SequentialLauncher):  # another launcher: keep the check
+            self.basic.validate_batch_is_legal = _validated_by_the_launcher  # type: ignore[method-assign]
 
     def sweep(self, arguments: list[str]) -> Any:
         return self.basic.sweep(arguments)

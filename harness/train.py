@@ -33,9 +33,10 @@ from harness.run_dir import CONFIG_FILE, LOCK_FILE, MetricsLog, RunRecord, atomi
 
 
 def run_name(cfg: TrainConfig) -> str:
-    """``strace-lam0.99-q0.2-tiny-s0``, ``grpo_lambda-lag-weight-lam0.99-tiny-s0``: method, its knobs
-    marked ``in_name`` and every other knob set away from its default, model, seed. Two runs whose
-    knobs differ never share a name."""
+    """``strace-lam0.99-q0.2-tiny-s0``, ``grpo_lambda-lam0.99-lag-weight-tiny-s0``: method, its knobs
+    (``harness.methods.knob``) marked ``in_name`` and every other knob set away from its default, in
+    field order, then model and seed. Runs whose knobs differ never share a name; runs that differ
+    elsewhere may (a name is for people: analysis groups runs by their whole config)."""
     if cfg.run_name:
         return cfg.run_name
     parts = [cfg.method.name]

@@ -262,7 +262,9 @@ def execute(
         metrics = MetricsLog(run_dir, keep_upto=start)  # rows after the checkpoint will be replayed
         discard_evals_after(run_dir, start)
     if resume and start >= cfg.trainer.steps:
-        return finish_from_checkpoint(cfg, raw, run_dir, record, metrics, resume) if metrics else {}
+        return (
+            finish_from_checkpoint(cfg, raw, run_dir, record, metrics, resume) if metrics is not None else {}
+        )
     source = _model_source(cfg, cache)  # the warm start's trainer first: it sets up accelerate's state
     args = grpo_args(cfg, run_dir, distributed.world_size())
     seed_everything(cfg.trainer.seed)

@@ -19,8 +19,9 @@ from harness.validation import check, check_choice, check_range
 
 
 def knob(default: Any, tag: str, *, in_name: bool = False) -> Any:
-    """A field that identifies a run: it becomes a W&B tag ``<tag>:<value>`` and, with ``in_name``,
-    part of the run's name (``strace-lam0.99-q0.2-tiny-s0``)."""
+    """A field that identifies a run: it becomes a W&B tag ``<tag>:<value>`` and part of the run's
+    name, always with ``in_name`` (``strace-lam0.99-q0.2-tiny-s0``), otherwise when set away from
+    its default (``grpo_lambda-lam0.99-lag-tiny-s0``)."""
     return field(default=default, metadata={"tag": tag, "in_name": in_name})
 
 

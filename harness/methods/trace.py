@@ -200,6 +200,8 @@ def trace(
 
     Z[i,t] = Σ_j K(t,j)·e[i,j]; a row with Z = 0 gets X = 0. Differentiable in x.
     x, valid, eligible: [B, T] (valid and eligible bool); a = γ·λ ∈ [0, 1].
+    Without `eligible`, x may hold anything off `valid`; with it, x must be finite everywhere
+    (as `TokenBatch.x` is: the loss zeroes padding), since the mask is applied by a multiply.
     """
     if eligible is None:
         w, v = valid, torch.where(valid, x, 0)  # padding may hold anything
