@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from analysis import load
+
 if TYPE_CHECKING:
     from synthetic_runs import SyntheticSweeps
 
@@ -26,3 +28,15 @@ def sweeps(tmp_path_factory: pytest.TempPathFactory) -> SyntheticSweeps:
         for spec in specs:
             write_run(base / spec.job, spec)
     return SyntheticSweeps(root, main, ablation, m, a)
+
+
+@pytest.fixture(scope="module")
+def main_sweep(sweeps: SyntheticSweeps) -> load.Sweep:
+    """The synthetic main-table sweep, loaded."""
+    return load.load_sweeps(sweeps.main)
+
+
+@pytest.fixture(scope="module")
+def ablation_sweep(sweeps: SyntheticSweeps) -> load.Sweep:
+    """The synthetic ablation sweep, loaded."""
+    return load.load_sweeps(sweeps.ablation)

@@ -13,16 +13,6 @@ from synthetic_runs import STEPS, RunSpec, SyntheticSweeps, evaluated, finished,
 from analysis import load, plots, variants
 
 
-@pytest.fixture(scope="module")
-def main_sweep(sweeps: SyntheticSweeps) -> load.Sweep:
-    return load.load_sweeps(sweeps.main)
-
-
-@pytest.fixture(scope="module")
-def ablation_sweep(sweeps: SyntheticSweeps) -> load.Sweep:
-    return load.load_sweeps(sweeps.ablation)
-
-
 def _lines(ax: Axes) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Legend label -> (x, y) of its line (errorbar containers give their data line)."""
     handles, labels = ax.get_legend_handles_labels()

@@ -28,16 +28,6 @@ from analysis import efficiency, load, tables, variants
 HEAD = ["model.name", "method.name"]
 
 
-@pytest.fixture(scope="module")
-def main_sweep(sweeps: SyntheticSweeps) -> load.Sweep:
-    return load.load_sweeps(sweeps.main)
-
-
-@pytest.fixture(scope="module")
-def ablation_sweep(sweeps: SyntheticSweeps) -> load.Sweep:
-    return load.load_sweeps(sweeps.ablation)
-
-
 @pytest.mark.parametrize("k", [1, 4, 16])
 def test_main_table_cells_are_seed_mean_and_std_of_pass_at_k(
     sweeps: SyntheticSweeps, main_sweep: load.Sweep, k: int
