@@ -68,7 +68,9 @@ def units(window: int, default_target: bool) -> str:
         f"Steps, prompts and generated tokens (millions) until a run's training reward ({mean}) "
         f"first rises by the target above the run's own start ({first}): {target}the same for "
         "every run of a model, so a run that starts high does not win by starting there; a run "
-        "that never gains that much has no value. AUC: the training reward averaged over "
+        "that never gains that much has no value, nor do the runs of a model none of whose "
+        "finished runs rose above its start (no target), nor runs shorter than the smoothing "
+        "window. AUC: the training reward averaged over "
         "training (start included); final accuracy: average pass@1 over benchmarks at the last "
         "evaluation, in %."
     )

@@ -12,9 +12,10 @@ value it was not run at, shows "—" with a footnote naming its failed or
 unfinished runs, or "no run". Cells that did average something but left runs
 out say so in a footnote too.
 
-Bold marks the best value, compared at the shown precision, only among cells
-over the table's most common number of seeds n (the larger n on a tie): a
-one-seed cell is not compared with three-seed means.
+Bold marks the best value, compared at the shown precision within each
+comparison (a row, or a column within a model) only among its cells over the
+largest number of seeds n that at least two of them share: a one-seed cell is
+never compared with three-seed means.
 
 "Δ avg vs GRPO" is paired by seed: the mean over the seeds both a variant and
 GRPO have of (variant − GRPO at that seed), never one seed against GRPO's
@@ -103,8 +104,7 @@ def build_table(
     belongs to one column; otherwise a run contributes to every column.
     ``rows`` starts with model and method; ``best`` marks the best mean per
     column within each model ("column") or per row ("row"), compared at the
-    shown precision among the cells over the table's most common n
-    (:func:`_best`); ``higher`` says, per column or overall, whether larger is
+    shown precision among the cells over the same n (:func:`_best`); ``higher`` says, per column or overall, whether larger is
     better. The grid crosses every variant with every model, or with the models
     its method ran on (``per_method``, for ablations), and with every column.
     """
@@ -132,15 +132,15 @@ def build_table(
         unit=unit,
     )
     table.notes = _notes(runs, vals, table, column, per_run_col)
-    table.best, modal = _best(table, best, higher)
+    table.best, varies = _best(table, best, higher)
     scope = "in each row" if best == "row" else "per column within each model"
-    if modal is None:
+    if not varies:
         table.best_rule = f"Bold: the best value {scope} ({_TIES})."
     else:
         table.best_rule = (
-            f"Bold: the best value {scope} among the cells over n = {modal} "
-            f"seed{'s' if modal != 1 else ''}, the most common n in this table (the larger on a tie); "
-            f"cells over another number of seeds are never bold ({_TIES})."
+            f"Bold: the best value {scope}, compared only among the cells over the same number of "
+            "seeds, the largest n that at least two of them share; a cell over another n is never "
+            f"bold ({_TIES})."
         )
     return table
 
@@ -203,38 +203,37 @@ def _winners(shown: pd.Series, up: bool) -> pd.Series:
     return shown == (present.max() if up else present.min())
 
 
-def modal_count(table: Table) -> int | None:
-    """The most common n (seeds) over the filled cells (the larger on a tie); None if all cells
-    have the same n (or none is filled)."""
-    filled = table.count.where(table.mean.notna() & (table.count > 0)).stack().dropna().astype(int)
-    counts = Counter(filled.tolist())
-    if len(counts) < 2:
-        return None
-    return max(counts, key=lambda n: (counts[n], n))
+def _same_n(shown: pd.Series, count: pd.Series) -> pd.Series:
+    """The cells of one comparison that may win: those over the largest n (seeds) that at least
+    two filled cells share, so a one-seed cell is never compared with three-seed means."""
+    filled = count[shown.notna()]
+    shared = [n for n, times in Counter(filled.tolist()).items() if times >= 2]
+    return shown.where(count == max(shared)) if shared else shown.where(count < 0)
 
 
-def _best(table: Table, best: str, higher: bool | dict) -> tuple[pd.DataFrame, int | None]:
-    """Best marks, compared at the shown precision among the cells over the most common n
-    (:func:`modal_count`; all cells where every cell has the same n), and that n."""
-    modal = modal_count(table)
+def _best(table: Table, best: str, higher: bool | dict) -> tuple[pd.DataFrame, bool]:
+    """Best marks, compared at the shown precision within each comparison (a row, or a column
+    within a model) among its cells over the same n (:func:`_same_n`); and whether n varies."""
     shown = pd.DataFrame(
         {c: (table.mean[c] * table.scale).round(table.digits_of(c)) for c in table.mean.columns},
         index=table.mean.index,
     )
-    if modal is not None:
-        shown = shown.where(table.count == modal)
+    filled = table.count.where(shown.notna() & (table.count > 0)).stack().dropna()
+    varies = filled.nunique() > 1
     marks = pd.DataFrame(False, index=shown.index, columns=table.mean.columns)
     if not len(shown):
-        return marks, modal
+        return marks, varies
     if best == "row":
         for row in shown.index:
-            marks.loc[row] = _winners(shown.loc[row], bool(higher)).to_numpy()
-        return marks, modal
+            group = _same_n(shown.loc[row], table.count.loc[row])
+            marks.loc[row] = _winners(group, bool(higher)).to_numpy()
+        return marks, varies
     for col in shown.columns:
         up = higher.get(col, True) if isinstance(higher, dict) else higher
         for _, group in shown[col].groupby(level=0):
-            marks.loc[group.index, col] = _winners(group, up)
-    return marks, modal
+            candidates = _same_n(group, table.count.loc[group.index, col])
+            marks.loc[group.index, col] = _winners(candidates, up)
+    return marks, varies
 
 
 def _final_scores(sweep: Sweep, k: int, step: int | None) -> pd.DataFrame:

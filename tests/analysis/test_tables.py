@@ -76,9 +76,9 @@ def test_main_table_text_best_marks_and_caption(main_sweep: load.Sweep) -> None:
     assert table.caption() == (
         "Mean ± sample standard deviation (ddof = 1) over n = 1–2 seeds per cell (no ± where a "
         "cell has one seed), finished runs only; the CSV gives n per cell. pass@16 in % (points), "
-        "at each run's last evaluation. Bold: the best value per column within each model among "
-        "the cells over n = 2 seeds, the most common n in this table (the larger on a tie); cells "
-        "over another number of seeds are never bold (ties at the shown precision are all bold; "
+        "at each run's last evaluation. Bold: the best value per column within each model, compared "
+        "only among the cells over the same number of seeds, the largest n that at least two of "
+        "them share; a cell over another n is never bold (ties at the shown precision are all bold; "
         "nothing is bold where there is one value or all values tie). —: no value from a finished "
         "run (see the notes). Δ avg vs GRPO: paired by seed, the mean over the seeds a variant "
         "shares with GRPO on the same model of its average pass@16 over benchmarks minus GRPO's "
@@ -500,7 +500,7 @@ def _runs_table(values: dict[tuple[str, str, int], float], best: str = "column")
     )
 
 
-def test_bold_compares_only_cells_over_the_most_common_n() -> None:
+def test_bold_compares_only_cells_over_the_same_n() -> None:
     three = {
         ("m", x, s): v + s / 1000
         for x, v in (("grpo", 0.50), ("gspo", 0.52), ("ptrace", 0.51))
@@ -510,11 +510,11 @@ def test_bold_compares_only_cells_over_the_most_common_n() -> None:
     assert table.count["avg"].tolist() == [3, 3, 3, 1]
     assert table.best["avg"].tolist() == [False, True, False, False]  # GSPO, not S-trace's one seed
     assert table.best_rule.startswith(
-        "Bold: the best value per column within each model among the cells over n = 3 seeds, the "
-        "most common n in this table (the larger on a tie); cells over another number of seeds are "
-        "never bold"
+        "Bold: the best value per column within each model, compared only among the cells over the "
+        "same number of seeds, the largest n that at least two of them share; a cell over another n "
+        "is never bold"
     )
-    # equal numbers of 1-seed and 3-seed rows: the larger n is compared
+    # two 1-seed and two 3-seed rows: the larger shared n is compared
     tie = _runs_table(
         {
             **{k: v for k, v in three.items() if k[1] != "ptrace"},
@@ -527,6 +527,13 @@ def test_bold_compares_only_cells_over_the_most_common_n() -> None:
     same = _runs_table({("m", "grpo", 0): 0.5, ("m", "strace", 0): 0.9})
     assert same.best["avg"].tolist() == [False, True]
     assert same.best_rule.startswith("Bold: the best value per column within each model (ties")
+    # each model compares its own cells: one model's 3 seeds do not silence another's 1-seed runs
+    mixed = _runs_table({**three, ("m2", "grpo", 0): 0.4, ("m2", "strace", 0): 0.6})
+    bold = mixed.best["avg"]
+    assert sorted(row for row in bold.index if bold[row]) == [("m", "gspo"), ("m2", "strace")]
+    # one 3-seed cell beside one 1-seed cell: no n is shared, so nothing is compared
+    lone = _runs_table({**{k: v for k, v in three.items() if k[1] == "grpo"}, ("m", "strace", 0): 0.9})
+    assert not lone.best["avg"].any()
 
 
 def test_one_benchmark_has_no_avg_column(tmp_path: Path) -> None:
