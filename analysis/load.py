@@ -103,6 +103,8 @@ class Duplicate:
     kept: str
     #: Config keys (all bookkeeping) whose values differ between the two; empty: same config.
     differs: tuple[str, ...] = ()
+    #: The run.json group of the left-out run (``kept`` stands for it in that group too).
+    group: str | None = None
 
     def __str__(self) -> str:
         if not self.differs:
@@ -404,7 +406,8 @@ def drop_duplicates(sweep: Sweep) -> Sweep:
         kept = first.setdefault(tuple(_comparable(v) for v in values), run)
         if kept != run:
             differs = tuple(k for k in sweep.config_keys if not _same(config.at[run, k], config.at[kept, k]))
-            duplicates.append(Duplicate(run, kept, differs))
+            group = runs.set_index("run").at[run, "group"] if "group" in runs.columns else None
+            duplicates.append(Duplicate(run, kept, differs, None if pd.isna(group) else str(group)))
     if not duplicates:
         return sweep
     gone = {d.run for d in duplicates}

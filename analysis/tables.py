@@ -438,7 +438,9 @@ def ablation_table(
     key = variants.resolve(factor, sweep.config_keys)
     runs = configured(sweep.runs)
     if groups is not None:
-        runs = runs[runs["group"].isin(list(groups))]
+        wanted = set(groups)
+        stand_ins = {d.kept for d in sweep.duplicates if d.group in wanted}  # a copy was in the group
+        runs = runs[runs["group"].isin(wanted) | runs["run"].isin(stand_ins)]
     runs = variants.ablation_runs(runs, key, sweep.config_keys)
     found = _final_scores(sweep, k, step)
     if benchmark == scores.AVG:

@@ -116,3 +116,21 @@ def test_other_seeds_and_other_variants_are_never_dropped(tmp_path: Path) -> Non
     sweep = load.load_sweeps(tmp_path)
     assert len(sweep.runs) == 4
     assert sweep.duplicates == []
+
+
+def test_a_kept_run_stands_in_for_its_copy_in_a_group_filter(tmp_path: Path) -> None:
+    """The copy kept is in group main; filtering the λ ablation to group lambda still finds it."""
+    main, lam = tmp_path / "a_main", tmp_path / "b_lambda"
+    s0 = evaluated(RunSpec("s0", "grpo_lambda", "tiny", 0, **LAM))
+    write_run(main / "s0", s0)
+    write_run(main / "s1", evaluated(RunSpec("s1", "grpo_lambda", "tiny", 1, c_offset=1, **LAM)))
+    write_run(
+        lam / "lam0.9",
+        evaluated(RunSpec("lam0.9", "grpo_lambda", "tiny", 0, lam=0.9, style="both", group="lambda")),
+    )
+    write_run(lam / "lam0.99", evaluated(RunSpec("lam0.99", "grpo_lambda", "tiny", 0, group="lambda", **LAM)))
+    sweep = load.load_sweeps([main, lam])
+    (dup,) = sweep.duplicates
+    assert (dup.run, dup.kept, dup.group) == (str(lam / "lam0.99"), str(main / "s0"), "lambda")
+    table = tables.ablation_table(sweep, "lam", groups=["lambda"])
+    assert table.count.loc[("tiny", "grpo_lambda")].to_dict() == {0.9: 1, 0.99: 1}  # s0 stands in; s1 not
