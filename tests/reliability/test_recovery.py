@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.faults import pause_env, paused
 from tests.reliability.runs import KILLED, assert_invariants, command, finish, launch, metrics
 from tests.train.runs import REPO
 
@@ -57,21 +57,17 @@ def test_a_second_launch_exits_at_once_and_the_first_finishes_alone(
 ) -> None:
     """Defect 3: the same command started twice: both exited 0, every step twice in metrics.jsonl."""
     run_dir = tmp_path / "run"
+    fifo = tmp_path / "pause"
     first = subprocess.Popen(
         command(run_dir, reliable_cache),
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        env=pause_env("step:1", fifo),
     )
-    deadline = time.time() + 600
-    while f'"pid": {first.pid}' not in (
-        (run_dir / "run.lock").read_text() if (run_dir / "run.lock").exists() else ""
-    ):
-        assert first.poll() is None, "the first launch exited before taking the lock"
-        assert time.time() < deadline, "the first launch never took the lock"
-        time.sleep(0.2)
-    second = launch(run_dir, reliable_cache)
+    with paused(first, fifo):  # the first launch holds the lock, inside its first step
+        second = launch(run_dir, reliable_cache)
     assert second.returncode == 1
     assert (
         second.stderr.strip()

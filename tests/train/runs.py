@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness import faults
+
 REPO = Path(__file__).resolve().parents[2]
 
 # A few seconds a step on 2 cores: 4 prompts x 4 samples, 24-token completions.
@@ -40,13 +42,19 @@ def train_cmd(run_dir: Path, cache: Path, *overrides: str, sizes: Sequence[str] 
     ]
 
 
-def run_train(run_dir: Path, cache: Path, *overrides: str, check: bool = True) -> subprocess.CompletedProcess:
+def run_train(
+    run_dir: Path, cache: Path, *overrides: str, check: bool = True, kill_at: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run to the end, or to its SIGKILL at the fault point ``kill_at`` (``"step:3"``, ``harness.faults``)."""
+    env = {k: v for k, v in os.environ.items() if k != faults.ENV} | {"WANDB_MODE": "offline"}
+    if kill_at:
+        env[faults.ENV] = kill_at
     proc = subprocess.run(
         train_cmd(run_dir, cache, *overrides),
         cwd=REPO,
         capture_output=True,
         text=True,
-        env={**os.environ, "WANDB_MODE": "offline"},
+        env=env,
         timeout=600,
     )
     if check and proc.returncode != 0:
