@@ -29,6 +29,9 @@ _reached: Counter[str] = Counter()
 
 
 def _named(spec: str, point: str) -> bool:
+    """Whether ``spec`` (``"<point>:<n>"``) names this, the latest visit of ``point``."""
+    if not spec:
+        return False
     name, _, nth = spec.partition(":")
     return name == point and _reached[point] == int(nth or 1)
 
@@ -42,7 +45,7 @@ def armed(point: str) -> bool:
     _reached[point] += 1
     if pause_spec and _named(pause_spec, point):
         pause()
-    return bool(kill_spec) and _named(kill_spec, point)
+    return kill_spec is not None and _named(kill_spec, point)
 
 
 def pause() -> None:
