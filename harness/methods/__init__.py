@@ -1,4 +1,5 @@
-"""Credit-assignment policy losses for RLVR: GRPO, GRPO-λ, GSPO, P-trace, S-trace.
+"""Credit-assignment policy losses for RLVR: GRPO, GRPO-λ, GSPO, P-trace, S-trace, HAPO, and
+the peers' CISPO, GMPO and SAPO.
 
 Pure torch; usable from any trainer. A method is one module of this package (its config
 dataclass beside its trace function, registered by ``@register_method``); every module
@@ -47,7 +48,7 @@ __all__ = [
     "register_method",
 ]
 
-_MACHINERY = {"advantages", "base", "eligibility", "loss", "registry", "surrogate", "trace"}
+_MACHINERY = {"advantages", "base", "eligibility", "loss", "quadrants", "registry", "surrogate", "trace"}
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in _MACHINERY:
         importlib.import_module(f"{__name__}.{_module.name}")  # registers its method
