@@ -62,10 +62,22 @@ EXPECTED_DEFAULTS = {
         "loss_mask": False,
         "mask_norm": "all",
     },
+    "hapo": {  # our reconstruction (METHODS.md § HAPO)
+        "alpha": 1.0,
+        "w_min": 0.1,
+        "w_max": None,
+        "polarity": "both",
+        "clip_low": 0.2,
+        "clip_high": 0.2,
+        "loss_agg": "seq-mean-token-mean",
+    },
+    "cispo": {"clip_low": 1.0, "clip_high": 4.0, "loss_agg": "token-mean", "dual_clip": None},  # TRL: ε_max = 5
+    "gmpo": {"clip_low": 0.4, "clip_high": 0.4, "loss_agg": "seq-mean-token-mean"},  # verl's GMPO example
+    "sapo": {"tau_pos": 1.0, "tau_neg": 1.05, "loss_agg": "seq-mean-token-mean"},  # TRL and verl
 }
 
 
-def test_the_five_methods_are_registered():
+def test_the_nine_methods_are_registered():
     assert set(METHODS) == set(EXPECTED_DEFAULTS)
 
 
@@ -113,6 +125,16 @@ def test_config_is_a_plain_structured_config_schema(name):
         ("grpo", "name", "gspo", "must be 'grpo' for GRPOLossConfig"),
         ("ptrace", "normalize", "yes", "bool"),
         ("ptrace", "lam", "0.5", "float"),
+        ("hapo", "alpha", -0.5, "[0.0, inf]"),
+        ("hapo", "w_min", 1.5, "[0.0, 1.0]"),
+        ("hapo", "w_max", 0.5, "must be >= 1"),
+        ("hapo", "polarity", "positive", "both, pos, neg"),
+        ("sapo", "tau_pos", 0.0, "(0.0, inf]"),
+        ("sapo", "tau_neg", -1.0, "(0.0, inf]"),
+        ("sapo", "clip_high", 0.28, "has no effect in sapo (its soft gate replaces the clip); leave it at 0.2"),
+        ("sapo", "dual_clip", 3.0, "has no effect in sapo"),
+        ("cispo", "dual_clip", 3.0, "has no effect in cispo"),
+        ("gmpo", "dual_clip", 3.0, "has no effect in gmpo"),
     ],
 )
 def test_invalid_values_fail_at_construction_naming_the_field(name, field, value, allowed):
@@ -130,7 +152,7 @@ def test_omegaconf_build_runs_the_validation():
 
 
 def test_unknown_method_lists_the_known_ones():
-    known = "known methods: grpo, grpo_lambda, gspo, ptrace, strace"
+    known = "known methods: cispo, gmpo, grpo, grpo_lambda, gspo, hapo, ptrace, sapo, strace"
     with pytest.raises(ValueError, match=f"unknown method 'ppo'; {known}"):
         get_method_config("ppo")
 
