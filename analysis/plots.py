@@ -196,7 +196,9 @@ def quadrant_shares(sweep: Sweep) -> Figure:
     runs = _labelled(sweep, sweep.runs)
     cols = [c for c in QUADRANTS if c in sweep.steps.columns]
     per_run = sweep.steps.groupby("run")[cols].mean() if cols else pd.DataFrame(columns=list(QUADRANTS))
-    runs = runs.join(per_run.reindex(columns=list(QUADRANTS)), on="run").dropna(subset=list(QUADRANTS), how="all")
+    runs = runs.join(per_run.reindex(columns=list(QUADRANTS)), on="run").dropna(
+        subset=list(QUADRANTS), how="all"
+    )
     models = _models(runs)
     fig, axes = _panels(models, "")
     for ax, model in zip(axes, models, strict=False):

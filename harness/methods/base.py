@@ -60,7 +60,11 @@ class MethodConfig:
         )
         for key, why in self.inert.items():
             default = type(self).__dataclass_fields__[key].default
-            check(getattr(self, key) == default, key, f"has no effect in {expected} ({why}); leave it at {default}")
+            check(
+                getattr(self, key) == default,
+                key,
+                f"has no effect in {expected} ({why}); leave it at {default}",
+            )
         self.validate()
 
     @classmethod

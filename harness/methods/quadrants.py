@@ -25,7 +25,9 @@ QUADRANTS = ("pos_high", "pos_low", "neg_high", "neg_low")
 MASS_KEYS = tuple(f"grad_{q}" for q in QUADRANTS)
 
 
-def gradient_masses(loss: Tensor, logp: Tensor, adv: Tensor, entropy: Tensor, valid: Tensor) -> dict[str, Tensor]:
+def gradient_masses(
+    loss: Tensor, logp: Tensor, adv: Tensor, entropy: Tensor, valid: Tensor
+) -> dict[str, Tensor]:
     """Σ|∂loss/∂logp| per quadrant (``grad_pos_high`` …), from one extra backward of the loss alone.
 
     The backward stops at `logp` (the model's graph above it is not run) and keeps the graph for

@@ -74,7 +74,9 @@ def verl_geo_mean(logp, old, adv, mask, clip_low, clip_high):
     negative_approx_kl = logp - old
     sgn_advantage = torch.sign(adv)
     negative_approx_kl_clamp = torch.clamp(negative_approx_kl, -clip_low, clip_high)
-    negative_approx_kl_min = torch.min(sgn_advantage * negative_approx_kl, sgn_advantage * negative_approx_kl_clamp)
+    negative_approx_kl_min = torch.min(
+        sgn_advantage * negative_approx_kl, sgn_advantage * negative_approx_kl_clamp
+    )
     negative_approx_kl_min = sgn_advantage * negative_approx_kl_min
     response_mask_sum = mask.sum(dim=-1)
     ratio = torch.exp((negative_approx_kl_min * mask).sum(dim=-1) / (response_mask_sum + 1e-8))
@@ -86,7 +88,9 @@ def verl_sapo(logp, old, adv, mask, tau_pos, tau_neg):
     """verl compute_policy_loss_sapo: −σ(τ(ρ−1))·4/τ·A, τ = τ_pos where A > 0; seq-mean-token-mean."""
     adv = per_token(adv, logp)
     ratio = torch.exp(torch.clamp(logp - old, min=-20.0, max=20.0))
-    taus = torch.where(adv > 0, torch.as_tensor(tau_pos, dtype=adv.dtype), torch.as_tensor(tau_neg, dtype=adv.dtype))
+    taus = torch.where(
+        adv > 0, torch.as_tensor(tau_pos, dtype=adv.dtype), torch.as_tensor(tau_neg, dtype=adv.dtype)
+    )
     gates = torch.sigmoid(taus * (ratio - 1.0)) * (4.0 / taus)
     return verl_agg_loss(-gates * adv, mask, "seq-mean-token-mean")
 
@@ -128,7 +132,14 @@ def test_cispo_equals_verl(batch, loss_agg, clip, per_token_adv):
     params = {"clip_low": clip[0], "clip_high": clip[1], "loss_agg": loss_agg, "beta": beta}
     loss, metrics = policy_loss("cispo", **inputs, **params, **verl_counts(mask, loss_agg))
     reference, clipfrac = verl_cispo(
-        inputs["logp"], inputs["old_logp"], inputs["advantages"], mask, *clip, loss_agg, beta, inputs["ref_logp"]
+        inputs["logp"],
+        inputs["old_logp"],
+        inputs["advantages"],
+        mask,
+        *clip,
+        loss_agg,
+        beta,
+        inputs["ref_logp"],
     )
     assert_same(loss, reference, inputs["logp"], VERL_TOL)
     assert metrics["clip_frac"] == pytest.approx(clipfrac.item())
@@ -142,7 +153,13 @@ def test_cispo_equals_trl(batch, epsilon_high, beta):
     inputs = inputs_for(batch, 61, scale=0.8)
     loss, _ = policy_loss("cispo", **inputs, clip_high=epsilon_high - 1, beta=beta)
     reference = trl_cispo(
-        inputs["logp"], inputs["old_logp"], inputs["advantages"], inputs["mask"], epsilon_high, beta, inputs["ref_logp"]
+        inputs["logp"],
+        inputs["old_logp"],
+        inputs["advantages"],
+        inputs["mask"],
+        epsilon_high,
+        beta,
+        inputs["ref_logp"],
     )
     assert_same(loss, reference, inputs["logp"], TOL)
 
@@ -188,7 +205,9 @@ def test_gmpo_is_the_geometric_mean_of_the_clipped_ratios(batch):
 def test_sapo_equals_verl(batch, taus, per_token_adv):
     inputs = inputs_for(batch, 64, scale=0.5, per_token_adv=per_token_adv)
     mask = inputs["mask"]
-    loss, _ = policy_loss("sapo", **inputs, tau_pos=taus[0], tau_neg=taus[1], **verl_counts(mask, "seq-mean-token-mean"))
+    loss, _ = policy_loss(
+        "sapo", **inputs, tau_pos=taus[0], tau_neg=taus[1], **verl_counts(mask, "seq-mean-token-mean")
+    )
     reference = verl_sapo(inputs["logp"], inputs["old_logp"], inputs["advantages"], mask, *taus)
     assert_same(loss, reference, inputs["logp"], VERL_TOL)
 
@@ -199,7 +218,13 @@ def test_sapo_equals_trl(batch, taus, beta):
     inputs = inputs_for(batch, 65, scale=0.5)
     loss, metrics = policy_loss("sapo", **inputs, tau_pos=taus[0], tau_neg=taus[1], beta=beta)
     reference = trl_sapo(
-        inputs["logp"], inputs["old_logp"], inputs["advantages"], inputs["mask"], *taus, beta, inputs["ref_logp"]
+        inputs["logp"],
+        inputs["old_logp"],
+        inputs["advantages"],
+        inputs["mask"],
+        *taus,
+        beta,
+        inputs["ref_logp"],
     )
     assert_same(loss, reference, inputs["logp"], TOL)
     assert metrics["clip_frac"] == 0.0  # no clip: the gate is smooth

@@ -71,7 +71,12 @@ EXPECTED_DEFAULTS = {
         "clip_high": 0.2,
         "loss_agg": "seq-mean-token-mean",
     },
-    "cispo": {"clip_low": 1.0, "clip_high": 4.0, "loss_agg": "token-mean", "dual_clip": None},  # TRL: ε_max = 5
+    "cispo": {
+        "clip_low": 1.0,
+        "clip_high": 4.0,
+        "loss_agg": "token-mean",
+        "dual_clip": None,
+    },  # TRL: ε_max = 5
     "gmpo": {"clip_low": 0.4, "clip_high": 0.4, "loss_agg": "seq-mean-token-mean"},  # verl's GMPO example
     "sapo": {"tau_pos": 1.0, "tau_neg": 1.05, "loss_agg": "seq-mean-token-mean"},  # TRL and verl
 }
@@ -131,7 +136,12 @@ def test_config_is_a_plain_structured_config_schema(name):
         ("hapo", "polarity", "positive", "both, pos, neg"),
         ("sapo", "tau_pos", 0.0, "(0.0, inf]"),
         ("sapo", "tau_neg", -1.0, "(0.0, inf]"),
-        ("sapo", "clip_high", 0.28, "has no effect in sapo (its soft gate replaces the clip); leave it at 0.2"),
+        (
+            "sapo",
+            "clip_high",
+            0.28,
+            "has no effect in sapo (its soft gate replaces the clip); leave it at 0.2",
+        ),
         ("sapo", "dual_clip", 3.0, "has no effect in sapo"),
         ("cispo", "dual_clip", 3.0, "has no effect in cispo"),
         ("gmpo", "dual_clip", 3.0, "has no effect in gmpo"),

@@ -45,11 +45,15 @@ def test_alpha_zero_is_grpo_exactly(batch, loss_agg, extra):
     ],
 )
 def test_weights_known_values(entropy, params, expected):
-    torch.testing.assert_close(weights(entropy, **params), torch.tensor(expected, dtype=F64), rtol=1e-12, atol=1e-15)
+    torch.testing.assert_close(
+        weights(entropy, **params), torch.tensor(expected, dtype=F64), rtol=1e-12, atol=1e-15
+    )
 
 
 def test_weights_of_ragged_sequences_have_mean_one_on_their_own_tokens():
-    w = weights([[1.0, 3.0, 9.0], [2.0, 6.0, 9.0]], valid=[[True, True, True], [True, True, False]], w_min=0.0)
+    w = weights(
+        [[1.0, 3.0, 9.0], [2.0, 6.0, 9.0]], valid=[[True, True, True], [True, True, False]], w_min=0.0
+    )
     torch.testing.assert_close(w[1], torch.tensor([0.5, 1.5, 0.0], dtype=F64), rtol=1e-12, atol=1e-15)
     torch.testing.assert_close(w[0], torch.tensor([3, 9, 27], dtype=F64) / 13, rtol=1e-12, atol=1e-15)
 

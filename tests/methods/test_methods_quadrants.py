@@ -90,7 +90,11 @@ def test_shares_sum_to_one_and_are_empty_without_mass():
 
 
 def test_train_row_logs_the_shares_under_train_quadrant():
-    logs = {"loss": 0.1, "method/clip_frac": 0.0, **{f"method/{k}": v for k, v in zip(MASS_KEYS, [1.0, 1.0, 2.0, 0.0])}}
+    logs = {
+        "loss": 0.1,
+        "method/clip_frac": 0.0,
+        **{f"method/{k}": v for k, v in zip(MASS_KEYS, [1.0, 1.0, 2.0, 0.0], strict=True)},
+    }
     row = train_row(logs, wall=1.0)
     assert {f"train/quadrant/{q}": row[f"train/quadrant/{q}"] for q in QUADRANTS} == {
         "train/quadrant/pos_high": 0.25,
