@@ -120,3 +120,35 @@ def test_every_methods_metrics_carry_the_quadrant_masses(method_runs: dict[str, 
             if sum(masses.values()) > 0:
                 quadrant = [row[f"train/quadrant/{q}"] for q in QUADRANTS]
                 assert sum(quadrant) == pytest.approx(1.0), method
+
+
+def test_quadrant_figure_stacks_each_variants_mean_shares(tmp_path: Path) -> None:
+    """One bar per method, its four segments the shares (%) averaged over steps, then seeds."""
+    from analysis import load, plots
+    from tests.analysis.synthetic_runs import RunSpec, write_run
+
+    shares_by_run = {
+        ("grpo", 0): [0.25, 0.25, 0.25, 0.25],
+        ("grpo", 1): [0.35, 0.15, 0.25, 0.25],
+        ("hapo", 0): [0.5, 0.1, 0.3, 0.1],
+    }
+    for (method, seed), values in shares_by_run.items():
+        spec = RunSpec(f"{method}-{seed}", method, "tiny", seed)
+        metrics = write_run(tmp_path / spec.job, spec) / "metrics.jsonl"
+        rows = [json.loads(line) for line in metrics.read_text().splitlines()]
+        for row in rows:
+            if "train/reward_mean" in row and row["step"] != 3:  # step 3: no gradient, no shares
+                row.update({f"train/quadrant/{q}": v for q, v in zip(QUADRANTS, values, strict=True)})
+        metrics.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    (ax,) = plots.quadrant_shares(load.load_sweeps(tmp_path)).axes[:1]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["GRPO", "HAPO"]
+    widths = [[patch.get_width() for patch in container] for container in ax.containers]
+    expected = [[30.0, 50.0], [20.0, 10.0], [25.0, 30.0], [25.0, 10.0]]  # per quadrant: GRPO, HAPO
+    assert widths == [pytest.approx(row) for row in expected]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == [
+        "A > 0, high entropy",
+        "A > 0, low entropy",
+        "A < 0, high entropy",
+        "A < 0, low entropy",
+    ]
