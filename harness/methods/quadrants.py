@@ -37,17 +37,13 @@ def gradient_masses(
         return {}
     (grad,) = torch.autograd.grad(loss, logp, retain_graph=True, allow_unused=True)
     with torch.no_grad():
-        mass = torch.zeros_like(logp) if grad is None else grad.abs().masked_fill(~valid, 0)
-        h = entropy.detach()
-        high = valid & (h >= quantile_threshold(h, valid, 0.5))
         a = adv.unsqueeze(-1) if adv.dim() == 1 else adv
-        sides = {"pos": a > 0, "neg": a < 0}
-        levels = {"high": high, "low": valid & ~high}
-        return {
-            f"grad_{sign}_{level}": mass[sides[sign] & levels[level]].sum()
-            for sign in ("pos", "neg")
-            for level in ("high", "low")
-        }
+        h = entropy.detach()
+        low = h < quantile_threshold(h, valid, 0.5)
+        index = torch.where(valid & (a != 0), 2 * (a < 0) + low, len(QUADRANTS))  # QUADRANTS' order; 4: none
+        mass = grad.abs() if grad is not None else torch.zeros_like(logp)
+        sums = torch.bincount(index.flatten(), weights=mass.flatten(), minlength=len(QUADRANTS) + 1)
+        return dict(zip(MASS_KEYS, sums[: len(QUADRANTS)].to(logp.dtype).unbind(), strict=True))
 
 
 def shares(masses: dict[str, float]) -> dict[str, float]:
