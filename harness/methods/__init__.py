@@ -11,31 +11,41 @@ import pkgutil
 
 from harness.methods.advantages import compute_advantages
 from harness.methods.base import MethodConfig, TraceConfig, knob, knobs
+from harness.methods.cispo import CISPOLossConfig
+from harness.methods.gmpo import GMPOLossConfig
 from harness.methods.grpo import GRPOLossConfig
 from harness.methods.grpo_lambda import GRPOLambdaLossConfig
 from harness.methods.gspo import GSPOLossConfig
+from harness.methods.hapo import HAPOLossConfig
 from harness.methods.loss import policy_loss
 from harness.methods.ptrace import PTraceLossConfig
 from harness.methods.registry import (
     METHODS,
     Method,
+    Surrogate,
     TokenBatch,
     Traced,
     get_method,
     get_method_config,
     register_method,
 )
+from harness.methods.sapo import SAPOLossConfig
 from harness.methods.strace import STraceLossConfig
 
 __all__ = [
     "METHODS",
+    "CISPOLossConfig",
+    "GMPOLossConfig",
     "GRPOLambdaLossConfig",
     "GRPOLossConfig",
     "GSPOLossConfig",
+    "HAPOLossConfig",
     "Method",
     "MethodConfig",
     "PTraceLossConfig",
+    "SAPOLossConfig",
     "STraceLossConfig",
+    "Surrogate",
     "TokenBatch",
     "TraceConfig",
     "Traced",
