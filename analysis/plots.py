@@ -193,14 +193,13 @@ def quadrant_shares(sweep: Sweep) -> Figure:
     """Where each variant puts its gradient: the Four Quadrant shares (A > 0 / A < 0 × entropy
     above / below the batch median) as one stacked bar per variant, the mean over each run's
     logged steps, then over seeds (finished runs)."""
-    runs = _labelled(sweep, sweep.runs)
     cols = [c for c in QUADRANTS if c in sweep.steps.columns]
     per_run = sweep.steps.groupby("run")[cols].mean() if cols else pd.DataFrame(columns=list(QUADRANTS))
-    runs = runs.join(per_run.reindex(columns=list(QUADRANTS)), on="run").dropna(
-        subset=list(QUADRANTS), how="all"
-    )
+    runs = sweep.runs.join(per_run.reindex(columns=list(QUADRANTS)), on="run")
+    runs = _labelled(sweep, runs.dropna(subset=list(QUADRANTS), how="all"))  # labels: what varies among these
     models = _models(runs)
     fig, axes = _panels(models, "")
+    longest = max((len(str(label)) for label in runs["label"]), default=0)
     for ax, model in zip(axes, models, strict=False):
         shares = runs[runs[MODEL] == model].groupby("label")[list(QUADRANTS)].mean().fillna(0.0)
         left = np.zeros(len(shares))
@@ -213,7 +212,11 @@ def quadrant_shares(sweep: Sweep) -> Figure:
         ax.set_xlim(0, 100)
         ax.set_xlabel("share of the gradient (%)")
         ax.set_ylabel("")
-        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=2)
+    width, height = fig.get_size_inches()  # room for the variant names and the legend below
+    fig.set_size_inches(
+        width + 0.07 * longest * len(axes), height + 0.3 * max(len(runs["label"].unique()), 1)
+    )
     return fig
 
 
