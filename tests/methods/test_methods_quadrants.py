@@ -8,10 +8,20 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra import compose, initialize_config_dir
 
+from analysis import load, plots
 from harness.callbacks import train_row
+from harness.config import register_configs, validate
+from harness.engine import HarnessGRPOTrainer
 from harness.methods import METHODS, policy_loss
 from harness.methods.quadrants import MASS_KEYS, QUADRANTS, shares
+from harness.models import build_tiny
+from harness.tasks.datasets import train_dataset
+from harness.training_run import grpo_args, reward_funcs
+from tests.analysis.synthetic_runs import RunSpec, write_run
+
+register_configs()  # what the entry points do before composing
 
 
 def brute_force_masses(grad, adv, entropy, valid):
@@ -124,9 +134,6 @@ def test_every_methods_metrics_carry_the_quadrant_masses(method_runs: dict[str, 
 
 def test_quadrant_figure_stacks_each_variants_mean_shares(tmp_path: Path) -> None:
     """One bar per method, its four segments the shares (%) averaged over steps, then seeds."""
-    from analysis import load, plots
-    from tests.analysis.synthetic_runs import RunSpec, write_run
-
     shares_by_run = {
         ("grpo", 0): [0.25, 0.25, 0.25, 0.25],
         ("grpo", 1): [0.35, 0.15, 0.25, 0.25],
@@ -152,3 +159,39 @@ def test_quadrant_figure_stacks_each_variants_mean_shares(tmp_path: Path) -> Non
         "A < 0, high entropy",
         "A < 0, low entropy",
     ]
+
+
+def test_the_trl_adapter_logs_the_masses_and_train_row_turns_them_into_shares(tmp_path: Path) -> None:
+    """HarnessGRPOTrainer._compute_loss -> TRL's metric lists -> one metrics.jsonl row."""
+    conf = str(Path(__file__).resolve().parents[2] / "conf")
+    overrides = ["method=hapo", "logger=none", "trainer.prompts_per_step=4", "trainer.group_size=4"]
+    with initialize_config_dir(conf, version_base="1.3"):
+        cfg = validate(
+            compose("train", overrides=[*overrides, "model.micro_batch_size=8", "task.n_problems=16"])
+        )
+    model, tok = build_tiny("tiny", seed=0)
+    trainer = HarnessGRPOTrainer(
+        model=model,
+        reward_funcs=reward_funcs(cfg),
+        args=grpo_args(cfg, tmp_path),
+        train_dataset=train_dataset(cfg.task),
+        processing_class=tok,
+        method=cfg.method,
+    )
+    g = torch.Generator().manual_seed(0)
+    mask = (torch.arange(7)[None] < torch.randint(1, 8, (16,), generator=g)[:, None]).long()
+    batch = {
+        "prompt_ids": torch.randint(0, 300, (16, 5), generator=g),
+        "prompt_mask": torch.ones(16, 5, dtype=torch.long),
+        "completion_ids": torch.randint(0, 300, (16, 7), generator=g),
+        "completion_mask": mask,
+        "advantages": torch.randn(16, generator=g),
+        "num_items_in_batch": mask.sum(),
+    }
+    trainer.model.train()
+    trainer.current_gradient_accumulation_steps = 1
+    trainer._compute_loss(trainer.model, batch).backward()
+    logged = {k: sum(v) / len(v) for k, v in trainer._metrics["train"].items()}
+    assert all(logged[f"method/{key}"] > 0 for key in MASS_KEYS)
+    row = train_row({**logged, "loss": 0.0}, wall=1.0)
+    assert sum(row[f"train/quadrant/{q}"] for q in QUADRANTS) == pytest.approx(1.0)
