@@ -19,6 +19,10 @@ METHODS: dict[str, str] = {
     "ptrace": "P-trace",
     "strace": "S-trace",
     "grpo_entropy_mask": "GRPO + entropy mask",
+    "hapo": "HAPO",
+    "cispo": "CISPO",
+    "gmpo": "GMPO",
+    "sapo": "SAPO",
 }
 BENCHMARKS: dict[str, str] = {
     "aime24": "AIME24",
@@ -60,6 +64,12 @@ KEYS: dict[str, str] = {
     "method.dual_clip": "dual clip",
     "method.beta": "KL β",
     "method.loss_agg": "loss aggregation",
+    "method.alpha": "capacity exponent α",
+    "method.w_min": "weight floor",
+    "method.w_max": "weight cap",
+    "method.polarity": "reallocated sign",
+    "method.tau_pos": "τ_pos",
+    "method.tau_neg": "τ_neg",
     "trainer.lr": "learning rate",
     "trainer.group_size": "group size G",
     "trainer.prompts_per_step": "prompts per step",
@@ -79,6 +89,10 @@ METRICS: dict[str, str] = {
     "train/entropy": "entropy",
     "train/kl": "KL",
     "train/clip_frac": "clipped fraction",
+    "train/quadrant/pos_high": "A > 0, high entropy",
+    "train/quadrant/pos_low": "A > 0, low entropy",
+    "train/quadrant/neg_high": "A < 0, high entropy",
+    "train/quadrant/neg_low": "A < 0, low entropy",
     "step": "step",
 }
 _PASS_AT_K = re.compile(r"^(?:eval/(?P<bench>[^/]+)/)?pass@(?P<k>\d+)$")

@@ -180,6 +180,46 @@ def ablation_curve(sweep: Sweep, factor: str, k: int = 16) -> Figure:
     return fig
 
 
+#: The Four Quadrant shares (harness.methods.quadrants), in stacking order, with their colours.
+QUADRANTS = {
+    "train/quadrant/pos_high": "#1b7837",
+    "train/quadrant/pos_low": "#a6dba0",
+    "train/quadrant/neg_high": "#762a83",
+    "train/quadrant/neg_low": "#c2a5cf",
+}
+
+
+def quadrant_shares(sweep: Sweep) -> Figure:
+    """Where each variant puts its gradient: the Four Quadrant shares (A > 0 / A < 0 × entropy
+    above / below the batch median) as one stacked bar per variant, the mean over each run's
+    logged steps, then over seeds (finished runs)."""
+    cols = [c for c in QUADRANTS if c in sweep.steps.columns]
+    per_run = sweep.steps.groupby("run")[cols].mean() if cols else pd.DataFrame(columns=list(QUADRANTS))
+    runs = sweep.runs.join(per_run.reindex(columns=list(QUADRANTS)), on="run")
+    runs = _labelled(sweep, runs.dropna(subset=list(QUADRANTS), how="all"))  # labels: what varies among these
+    models = _models(runs)
+    fig, axes = _panels(models, "")
+    longest = max((len(str(label)) for label in runs["label"]), default=0)
+    for ax, model in zip(axes, models, strict=False):
+        shares = runs[runs[MODEL] == model].groupby("label")[list(QUADRANTS)].mean().fillna(0.0)
+        left = np.zeros(len(shares))
+        for col, colour in QUADRANTS.items():
+            values = shares[col].to_numpy(float) * 100.0
+            ax.barh(range(len(shares)), values, left=left, color=colour, label=names.metric(col))
+            left += values
+        ax.set_yticks(range(len(shares)), [str(label) for label in shares.index])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("share of the gradient (%)")
+        ax.set_ylabel("")
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=2)
+    width, height = fig.get_size_inches()  # room for the variant names and the legend below
+    fig.set_size_inches(
+        width + 0.07 * longest * len(axes), height + 0.3 * max(len(runs["label"].unique()), 1)
+    )
+    return fig
+
+
 def save(fig: Figure, stem: str | Path) -> list[Path]:
     """Write ``stem``.png and ``stem``.pdf."""
     paths = [Path(f"{stem}.png"), Path(f"{stem}.pdf")]

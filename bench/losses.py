@@ -13,7 +13,9 @@ tensor storages autograd saves for backward (the activation memory the loss
 adds; inputs excluded); on CUDA, the peak allocated above the inputs.
 
 Rows: every registered method at its defaults (`grpo_lambda` = the released
-form), plus `grpo_lambda[lag]` (the paper's lag form, same style and λ).
+form), plus `grpo_lambda[lag]` (the paper's lag form, same style and λ) and
+`grpo[no quadrants]` (GRPO without `entropy`, so without the Four Quadrant
+metrics' extra backward of the loss: the row that prices them).
 The dense table is what the GRPO-λ authors' released code does: build the
 [T, T] kernel matrix on every call and matmul; it is compared with the fast
 released `grpo_lambda` (style "both", λ = 0.99, n = T) on the same tensors.
@@ -39,6 +41,7 @@ Step = Callable[[], Tensor]
 VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
     **{name: (name, {}) for name in METHODS},
     "grpo_lambda[lag]": ("grpo_lambda", {"form": "lag"}),
+    "grpo[no quadrants]": ("grpo", {"entropy": None}),
 }
 
 
@@ -78,7 +81,7 @@ def method_step(variant: str, inputs: dict[str, Tensor]) -> Step:
 
     def step() -> Tensor:
         inputs["logp"].grad = None
-        loss, _ = policy_loss(name, **inputs, **params)
+        loss, _ = policy_loss(name, **{**inputs, **params})
         loss.backward()
         return loss
 
@@ -164,7 +167,7 @@ def median_times(steps: dict[str, Step], device: str, repeats: int) -> dict[str,
 def methods_table(B: int, Ts: list[int], device: str, dtype: torch.dtype, repeats: int) -> None:
     """Every method against GRPO: time and memory ratios at each T."""
     print(f"\n## methods vs GRPO, B = {B}")
-    print(f"{'method':<17} {'T':>6} {'ms':>9} {'×grpo':>7} {'MiB':>9} {'×grpo':>7}")
+    print(f"{'method':<19} {'T':>6} {'ms':>9} {'×grpo':>7} {'MiB':>9} {'×grpo':>7}")
     for T in Ts:
         inputs = make_inputs(B, T, device, dtype)
         steps = {variant: method_step(variant, inputs) for variant in VARIANTS}
@@ -172,7 +175,7 @@ def methods_table(B: int, Ts: list[int], device: str, dtype: torch.dtype, repeat
         memory = {name: peak_bytes(step, device) for name, step in steps.items()}
         for name in steps:
             print(
-                f"{name:<17} {T:>6} {times[name] * 1e3:>9.2f} {times[name] / times['grpo']:>7.2f} "
+                f"{name:<19} {T:>6} {times[name] * 1e3:>9.2f} {times[name] / times['grpo']:>7.2f} "
                 f"{memory[name] / 2**20:>9.2f} {memory[name] / memory['grpo']:>7.2f}"
             )
 

@@ -10,6 +10,7 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import ProgressCallback
 
 from harness import faults
+from harness.methods.quadrants import MASS_KEYS, shares
 from harness.run_dir import MetricsLog
 
 # TRL's log keys -> the run directory's (docs/run_dir.md).
@@ -33,6 +34,8 @@ def train_row(logs: dict[str, Any], wall: float) -> dict[str, Any]:
     """One ``metrics.jsonl`` training line from a TRL log dict."""
     row = {ours: logs[theirs] for theirs, ours in TRAIN_KEYS.items() if theirs in logs}
     row.update({f"train/{k}": v for k, v in logs.items() if k.startswith("method/") and k not in TRAIN_KEYS})
+    masses = {key: logs[f"method/{key}"] for key in MASS_KEYS if f"method/{key}" in logs}
+    row.update({f"train/quadrant/{q}": share for q, share in shares(masses).items()})
     row["time/wall"] = wall
     return row
 

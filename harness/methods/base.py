@@ -4,7 +4,9 @@ A method's config is a dataclass whose fields are str, int, float, bool or
 Optional[float], each with a default; it is also the method's Hydra schema.
 Invalid values raise ``ValueError("<field>: <what is wrong>")`` in
 ``__post_init__`` (which ``OmegaConf.to_object`` runs). ``adv_clamp = -inf``
-means "no advantage clamp"; ``dual_clip = None`` means "no dual clip".
+means "no advantage clamp"; ``dual_clip = None`` means "no dual clip". A method
+whose objective has no use for a shared field lists it in ``inert`` (field ->
+why); such a field must keep its default, so setting it is an error, not a no-op.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import Field, dataclass, field, fields
 from types import UnionType
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 from harness.methods.surrogate import LOSS_AGGS
 from harness.validation import check, check_choice, check_range
@@ -46,6 +48,8 @@ class MethodConfig:
     loss_agg: str = "seq-mean-token-mean"
     adv_clamp: float = -math.inf
 
+    inert: ClassVar[dict[str, str]] = {}
+
     def __post_init__(self) -> None:
         self._check_types()
         expected = self.method_name()
@@ -54,6 +58,13 @@ class MethodConfig:
             "name",
             f"must be {expected!r} for {type(self).__name__}, got {self.name!r}",
         )
+        for key, why in self.inert.items():
+            default = type(self).__dataclass_fields__[key].default
+            check(
+                getattr(self, key) == default,
+                key,
+                f"has no effect in {expected} ({why}); leave it at {default}",
+            )
         self.validate()
 
     @classmethod

@@ -8,8 +8,9 @@ import torch
 from torch import Tensor
 
 from harness.methods.base import MethodConfig
-from harness.methods.registry import TokenBatch, Traced, get_method, get_method_config
-from harness.methods.surrogate import aggregate, clipped_surrogate, clipped_tokens, dual_clipped_tokens, k3_kl
+from harness.methods.quadrants import gradient_masses
+from harness.methods.registry import Surrogate, TokenBatch, Traced, get_method, get_method_config
+from harness.methods.surrogate import aggregate, dual_clipped_tokens, k3_kl
 from harness.methods.trace import mask_tokens
 
 
@@ -32,13 +33,15 @@ def policy_loss(
         x[i,t] = (logp − old_logp)·mask,  X = trace of x (the method's kernel),
         ℓ[i,t] = −min(ρ·A, clip(ρ, 1−ε_low, 1+ε_high)·A),  ρ = exp(min(X, 20))
                  [A < 0 and dual_clip = c: ℓ ← min(ℓ, −A·c)] [· W] + β·k3,
-        loss   = aggregate(ℓ) by `loss_agg`.
+        loss   = aggregate(ℓ) by `loss_agg`
+    (a method that registers its own surrogate replaces the clipped ℓ: CISPO, GMPO, SAPO).
 
-    name: a registered method ("grpo", "grpo_lambda", "gspo", "ptrace",
-        "strace") or a method config instance (e.g. built by Hydra).
+    name: a registered method (`METHODS`: "grpo", "grpo_lambda", "gspo", "ptrace",
+        "strace", "hapo", "cispo", "gmpo", "sapo") or a method config instance
+        (e.g. built by Hydra).
     logp, old_logp, mask: [B, T]; logp carries the gradient, mask is nonzero
         on valid completion tokens (right padding). advantages: [B] or [B, T].
-    entropy: [B, T], required by "strace". ref_logp: [B, T], required when beta > 0.
+    entropy: [B, T], required by "strace" and "hapo". ref_logp: [B, T], required when beta > 0.
     params: override the method's defaults (fields of its config dataclass).
     n_tokens, n_seqs: the aggregation's denominators (token count for
         token-mean, sequence count for seq-mean-*). They default to this
@@ -49,7 +52,9 @@ def policy_loss(
 
     Returns the scalar loss (with gradient) and python-float metrics:
     clip_frac, ratio_mean, abs_x_mean (mean |X|), eligible_frac, dual_clip_frac
-    when dual_clip is set, and kl when beta > 0.
+    when dual_clip is set, kl when beta > 0, and, when `entropy` is given and the
+    loss has a gradient, the Four Quadrant gradient masses grad_pos_high,
+    grad_pos_low, grad_neg_high, grad_neg_low (`harness.methods.quadrants`).
     """
     cfg = _resolve_config(name, params)
     _check_shapes(logp, old_logp, advantages, mask, entropy=entropy, ref_logp=ref_logp)
@@ -61,9 +66,11 @@ def policy_loss(
     valid = mask.bool()
     adv = advantages.to(dtype).clamp(min=cfg.adv_clamp)
     x = torch.where(valid, logp - old_logp.to(dtype), 0)
-    batch = TokenBatch(x, valid, logp, entropy, None if max_len is None else int(max_len))
-    traced = get_method(cfg.name).trace(batch, cfg)
-    per_token, ratio = clipped_surrogate(traced.log_ratio, adv, cfg.clip_low, cfg.clip_high, cfg.dual_clip)
+    batch = TokenBatch(x, valid, logp, entropy, None if max_len is None else int(max_len), adv)
+    method = get_method(cfg.name)
+    traced = method.trace(batch, cfg)
+    surrogate = method.surrogate(traced.log_ratio, adv, batch, cfg)
+    per_token = surrogate.loss
     if traced.weight is not None:
         per_token = per_token * traced.weight
     if traced.policy_mask is not None:
@@ -75,7 +82,8 @@ def policy_loss(
         per_token = per_token + cfg.beta * kl
     keep = valid if traced.agg_mask is None else traced.agg_mask
     loss = aggregate(per_token, keep, cfg.loss_agg, n_tokens=n_tokens, n_seqs=n_seqs, max_len=max_len)
-    return loss, _metrics(cfg, traced, ratio, adv, valid, kl)
+    masses = {} if entropy is None else gradient_masses(loss, logp, adv, entropy, valid)
+    return loss, _metrics(cfg, traced, surrogate, adv, valid, kl, masses)
 
 
 def _resolve_config(name: str | MethodConfig, params: dict[str, object]) -> MethodConfig:
@@ -114,9 +122,17 @@ def _check_counts(**counts: float | Tensor | None) -> None:
 
 @torch.no_grad()
 def _metrics(
-    cfg: MethodConfig, traced: Traced, ratio: Tensor, adv: Tensor, valid: Tensor, kl: Tensor | None
+    cfg: MethodConfig,
+    traced: Traced,
+    surrogate: Surrogate,
+    adv: Tensor,
+    valid: Tensor,
+    kl: Tensor | None,
+    masses: dict[str, Tensor],
 ) -> dict[str, float]:
-    """Means over the tokens whose surrogate counts (eligible_frac: over the valid ones), as python floats."""
+    """Means over the tokens whose surrogate counts (eligible_frac: over the valid ones), and the
+    quadrant gradient masses, as python floats."""
+    ratio = surrogate.ratio
     keep = valid if traced.policy_mask is None else traced.policy_mask
     n_keep = keep.sum().clamp(min=1)
 
@@ -125,7 +141,7 @@ def _metrics(
 
     eligible = valid if traced.eligible is None else traced.eligible
     metrics = {
-        "clip_frac": mean(clipped_tokens(ratio, adv, cfg.clip_low, cfg.clip_high).to(ratio.dtype)),
+        "clip_frac": mean(surrogate.clipped.to(ratio.dtype)),
         "ratio_mean": mean(ratio),
         "abs_x_mean": mean(traced.log_ratio.abs()),
         "eligible_frac": eligible.sum().to(ratio.dtype) / valid.sum().clamp(min=1),
@@ -134,4 +150,5 @@ def _metrics(
         metrics["dual_clip_frac"] = mean(dual_clipped_tokens(ratio, adv, cfg.dual_clip).to(ratio.dtype))
     if kl is not None:
         metrics["kl"] = mean(kl)
+    metrics.update({key: mass.to(ratio.dtype) for key, mass in masses.items()})
     return dict(zip(metrics, torch.stack(list(metrics.values())).tolist(), strict=True))

@@ -11,6 +11,8 @@ shared clipped surrogate needs (`Traced`). A method is one module holding both:
     def my_method(batch: TokenBatch, cfg: MyLossConfig) -> Traced: ...
 
 and `policy_loss("my_method", ...)` picks it up once the module is imported.
+A method whose per-token objective is not the clipped surrogate (CISPO, GMPO,
+SAPO) also registers its own: ``@register_method(MyLossConfig, surrogate=fn)``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Generic, NamedTuple, TypeVar
 from torch import Tensor
 
 from harness.methods.base import MethodConfig
+from harness.methods.surrogate import clipped_surrogate, clipped_tokens
 
 
 class TokenBatch(NamedTuple):
@@ -32,6 +35,7 @@ class TokenBatch(NamedTuple):
     logp: the policy's log-probs, with gradient (arbitrary off `valid`).
     entropy: the policy's per-token entropy, or None.
     max_len: the configured max completion length (≥ T), or None.
+    adv: the advantages the loss trains with (after `adv_clamp`; [B] or [B, T]), or None.
     """
 
     x: Tensor
@@ -39,6 +43,7 @@ class TokenBatch(NamedTuple):
     logp: Tensor
     entropy: Tensor | None = None
     max_len: int | None = None
+    adv: Tensor | None = None
 
 
 class Traced(NamedTuple):
@@ -58,24 +63,48 @@ class Traced(NamedTuple):
     weight: Tensor | None = None
 
 
+class Surrogate(NamedTuple):
+    """A method's per-token objective on the traced log-ratio, before ε-weight, KL and aggregation.
+
+    loss: ℓ[i,t] (carries the gradient). ratio: the importance ratio it uses (metrics).
+    clipped: where its clip is active (bool; the `clip_frac` metric).
+    """
+
+    loss: Tensor
+    ratio: Tensor
+    clipped: Tensor
+
+
 C = TypeVar("C", bound=MethodConfig)
 TraceFn = Callable[[TokenBatch, C], Traced]
+SurrogateFn = Callable[[Tensor, Tensor, TokenBatch, C], Surrogate]
+
+
+def clipped(log_ratio: Tensor, adv: Tensor, batch: TokenBatch, cfg: MethodConfig) -> Surrogate:
+    """The default: ℓ = −min(ρ·A, clip(ρ, 1−ε_low, 1+ε_high)·A), ρ = exp(min(X, 20)), with the dual clip."""
+    loss, ratio = clipped_surrogate(log_ratio, adv, cfg.clip_low, cfg.clip_high, cfg.dual_clip)
+    return Surrogate(loss, ratio, clipped_tokens(ratio, adv, cfg.clip_low, cfg.clip_high))
 
 
 @dataclass(frozen=True)
 class Method(Generic[C]):
-    """A registered method: its name, its config dataclass and its trace function."""
+    """A registered method: its name, its config dataclass, its trace function and its surrogate
+    (log_ratio X, advantages, batch, config) -> `Surrogate`."""
 
     name: str
     config: type[C]
     trace: TraceFn[C]
+    surrogate: SurrogateFn[C] = clipped
 
 
 METHODS: dict[str, Method] = {}
 
 
-def register_method(config: type[C]) -> Callable[[TraceFn[C]], TraceFn[C]]:
-    """Register the decorated trace function under `config`'s default `name`."""
+def register_method(
+    config: type[C], *, surrogate: SurrogateFn[C] = clipped
+) -> Callable[[TraceFn[C]], TraceFn[C]]:
+    """Register the decorated trace function under `config`'s default `name` (with `surrogate`,
+    the per-token objective, when it is not the clipped surrogate)."""
     name = config.method_name()
 
     def decorate(fn: TraceFn[C]) -> TraceFn[C]:
@@ -83,7 +112,7 @@ def register_method(config: type[C]) -> Callable[[TraceFn[C]], TraceFn[C]]:
             raise ValueError(f"{config.__name__} needs a default `name` to be registered")
         if name in METHODS:
             raise ValueError(f"method {name!r} is already registered")
-        METHODS[name] = Method(name, config, fn)
+        METHODS[name] = Method(name, config, fn, surrogate)
         return fn
 
     return decorate

@@ -17,6 +17,11 @@ METHOD_CASES = [
     ("gspo", {}),
     ("ptrace", {}),
     ("strace", {"entropy_scope": "sequence"}),
+    ("hapo", {}),
+    ("hapo", {"alpha": 2.0, "polarity": "neg", "w_max": 3.0}),
+    ("cispo", {"clip_low": 0.2, "clip_high": 0.28}),
+    ("gmpo", {}),
+    ("sapo", {}),
 ]
 IDS = [f"{name}-{'-'.join(map(str, params.values()))}" for name, params in METHOD_CASES]
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import fields
+from pathlib import Path
 
 import pytest
 import torch
+from hydra import compose, initialize_config_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.config import ConfigError, register_configs, validate
 from harness.methods import (
     METHODS,
     GRPOLambdaLossConfig,
@@ -18,6 +22,9 @@ from harness.methods import (
     compute_advantages,
     get_method_config,
 )
+from harness.train import run_name
+
+register_configs()  # what the entry points do before composing
 
 FAST = settings(max_examples=25, deadline=None, database=None)
 
@@ -62,10 +69,27 @@ EXPECTED_DEFAULTS = {
         "loss_mask": False,
         "mask_norm": "all",
     },
+    "hapo": {  # our reconstruction (METHODS.md § HAPO)
+        "alpha": 1.0,
+        "w_min": 0.1,
+        "w_max": None,
+        "polarity": "both",
+        "clip_low": 0.2,
+        "clip_high": 0.2,
+        "loss_agg": "seq-mean-token-mean",
+    },
+    "cispo": {
+        "clip_low": 1.0,
+        "clip_high": 4.0,
+        "loss_agg": "token-mean",
+        "dual_clip": None,
+    },  # TRL: ε_max = 5
+    "gmpo": {"clip_low": 0.4, "clip_high": 0.4, "loss_agg": "seq-mean-token-mean"},  # verl's GMPO example
+    "sapo": {"tau_pos": 1.0, "tau_neg": 1.05, "loss_agg": "seq-mean-token-mean"},  # TRL and verl
 }
 
 
-def test_the_five_methods_are_registered():
+def test_the_nine_methods_are_registered():
     assert set(METHODS) == set(EXPECTED_DEFAULTS)
 
 
@@ -113,6 +137,21 @@ def test_config_is_a_plain_structured_config_schema(name):
         ("grpo", "name", "gspo", "must be 'grpo' for GRPOLossConfig"),
         ("ptrace", "normalize", "yes", "bool"),
         ("ptrace", "lam", "0.5", "float"),
+        ("hapo", "alpha", -0.5, "[0.0, inf]"),
+        ("hapo", "w_min", 1.5, "[0.0, 1.0]"),
+        ("hapo", "w_max", 0.5, "must be >= 1"),
+        ("hapo", "polarity", "positive", "both, pos, neg"),
+        ("sapo", "tau_pos", 0.0, "(0.0, inf]"),
+        ("sapo", "tau_neg", -1.0, "(0.0, inf]"),
+        (
+            "sapo",
+            "clip_high",
+            0.28,
+            "has no effect in sapo (its soft gate replaces the clip); leave it at 0.2",
+        ),
+        ("sapo", "dual_clip", 3.0, "has no effect in sapo"),
+        ("cispo", "dual_clip", 3.0, "has no effect in cispo"),
+        ("gmpo", "dual_clip", 3.0, "has no effect in gmpo"),
     ],
 )
 def test_invalid_values_fail_at_construction_naming_the_field(name, field, value, allowed):
@@ -130,7 +169,7 @@ def test_omegaconf_build_runs_the_validation():
 
 
 def test_unknown_method_lists_the_known_ones():
-    known = "known methods: grpo, grpo_lambda, gspo, ptrace, strace"
+    known = "known methods: cispo, gmpo, grpo, grpo_lambda, gspo, hapo, ptrace, sapo, strace"
     with pytest.raises(ValueError, match=f"unknown method 'ppo'; {known}"):
         get_method_config("ppo")
 
@@ -230,3 +269,42 @@ def test_advantage_errors_name_the_problem(rewards, group_size, scale, match):
 def test_grpo_lambda_form_specific_fields_are_checked(params, field, message):
     with pytest.raises(ValueError, match=f"^{field}: .*{message}"):
         GRPOLambdaLossConfig(**params)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected", "name"),
+    [
+        (
+            ["method=hapo", "method.alpha=2", "method.polarity=pos"],
+            {"alpha": 2.0, "w_min": 0.1},
+            "hapo-alpha2.0-pos",
+        ),
+        (["method=cispo", "method.clip_high=0.2"], {"clip_low": 1.0, "clip_high": 0.2}, "cispo"),
+        (["method=gmpo"], {"clip_low": 0.4, "clip_high": 0.4}, "gmpo"),
+        (["method=sapo", "method.tau_neg=2"], {"tau_pos": 1.0, "tau_neg": 2.0}, "sapo-tau_neg2.0"),
+    ],
+)
+def test_new_methods_are_hydra_groups_with_typed_knobs(overrides, expected, name):
+    cfg = validate(_compose(*overrides))
+    assert type(cfg.method) is METHODS[overrides[0].split("=")[1]].config
+    assert {k: getattr(cfg.method, k) for k in expected} == expected
+    assert run_name(cfg) == f"{name}-tiny-s0"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["method=sapo", "method.clip_high=0.3"], "method.clip_high: has no effect in sapo"),
+        (["method=cispo", "method.dual_clip=3"], "method.dual_clip: has no effect in cispo"),
+        (["method=hapo", "method.polarity=up"], "method.polarity: must be one of both, pos, neg"),
+        (["method=hapo", "method.alpha=-1"], "method.alpha: must be in [0.0, inf]"),
+    ],
+)
+def test_new_methods_bad_values_fail_naming_the_key(overrides, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        validate(_compose(*overrides))
+
+
+def _compose(*overrides: str):
+    with initialize_config_dir(str(Path(__file__).resolve().parents[2] / "conf"), version_base="1.3"):
+        return compose("train", overrides=list(overrides))

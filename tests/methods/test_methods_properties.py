@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from harness.methods import METHODS, policy_loss
 from harness.methods.eligibility import ENTROPY_SCOPES
 from harness.methods.grpo_lambda import FORMS, PLACEMENTS, TRACE_LENGTHS
+from harness.methods.hapo import POLARITIES
+from harness.methods.quadrants import MASS_KEYS
 from harness.methods.strace import MASK_NORMS
 from harness.methods.surrogate import LOSS_AGGS
 
@@ -33,6 +35,12 @@ FIELD_STRATEGIES = {
     "form": st.sampled_from(FORMS),
     "trace_length": st.sampled_from(TRACE_LENGTHS),
     "mask_norm": st.sampled_from(MASK_NORMS),
+    "alpha": st.sampled_from([0.0, 0.5, 1.0, 3.0, 60.0]),
+    "w_min": st.floats(0.0, 1.0),
+    "w_max": st.sampled_from([None, 1.0, 2.0, 10.0]),
+    "polarity": st.sampled_from(POLARITIES),
+    "tau_pos": st.floats(0.01, 10.0),
+    "tau_neg": st.floats(0.01, 10.0),
 }
 
 
@@ -40,7 +48,8 @@ FIELD_STRATEGIES = {
 def method_params(draw) -> tuple[str, dict]:
     name = draw(st.sampled_from(sorted(METHODS)))
     config = METHODS[name].config
-    params = {f.name: draw(FIELD_STRATEGIES[f.name]) for f in fields(config) if f.name != "name"}
+    drawn = [f for f in fields(config) if f.name != "name" and f.name not in config.inert]  # inert: default
+    params = {f.name: draw(FIELD_STRATEGIES[f.name]) for f in drawn}
     try:
         config(**params)
     except ValueError:
@@ -81,6 +90,7 @@ def test_loss_grads_and_metrics_are_finite(method, inputs):
     assert all(torch.isfinite(torch.tensor(v)) for v in metrics.values())
     assert 0.0 <= metrics["clip_frac"] <= 1.0
     assert 0.0 <= metrics["eligible_frac"] <= 1.0
+    assert all(metrics[key] >= 0.0 for key in MASS_KEYS)  # entropy given, loss with a gradient
 
 
 @settings(max_examples=25, deadline=None, database=None)
