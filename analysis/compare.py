@@ -148,13 +148,13 @@ def detectable_line(table: Table) -> str:
     ]
     known = [n for n in needed if not math.isnan(n)]
     lo, hi = f"{np.nanmin(mde):.1f}", f"{np.nanmax(mde):.1f}"
-    span = f"{np.nanmedian(mde):.1f}" + (
+    span = f"{np.nanmedian(mde):.1f} points" + (
         f" (median over {len(found)} comparisons; {lo}–{hi})" if len(found) > 1 and lo != hi else ""
     )
     line = (
         f"Detectable effect: with {_span(seeds)} paired seeds and {_span(problems)} problems, a true Δ of {span} "
-        f"points vs {table.baseline} is found at 95% (two-sided) with 80% power "
-        f"((z₀.₉₇₅ + z₀.₈)·SE = 2.80 × the bootstrap SE of the paired Δ)."
+        f"vs {table.baseline} is found at 95% (two-sided) with 80% power "
+        "((z_0.975 + z_0.8)·SE = 2.80·SE, SE the bootstrap standard error of the paired Δ)."
     )
     if not known:
         return (

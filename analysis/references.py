@@ -84,7 +84,7 @@ def with_references(table: Table, k: int, base_rows: dict[object, tuple], col: o
         f"{delta_col}: the {averaged} minus {table.baseline}'s on the same model, paired by seed and by "
         f"problem, in points, with its 95% CI (the same bootstrap); {better_col}: the probability of "
         f"improvement, the share of (seed, problem) pairs where the variant scores higher than "
-        f"{table.baseline} (ties count ½), with its CI; {MISSING_CELL} where they share no seed."
+        f"{table.baseline} (ties count 1/2), with its CI; {MISSING_CELL} where they share no seed."
         + (
             f" {PAPER}: the gain over GRPO its paper states for the same model, cited; the papers' "
             "runs are not ours and are never averaged in."

@@ -181,4 +181,4 @@ def seeds_needed(
     seed_part, problem_part = se**2 * share * seeds, se**2 * (1 - share)
     if problem_part >= target:
         return math.inf
-    return float(max(2, math.ceil(seed_part / (target - problem_part))))
+    return float(max(2, math.ceil(seed_part / (target - problem_part) - TOLERANCE)))
