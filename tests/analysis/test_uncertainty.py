@@ -141,7 +141,8 @@ def test_a_large_true_delta_is_bold_with_a_ci_that_excludes_zero(known: tables.T
     found = known.paired[cell]
     assert found.delta.low > 0.1  # the true Δ is 0.2 (before clipping at 1)
     assert found.delta.low < found.delta.value < found.delta.high
-    assert found.better.value > 0.9 and found.better.low > 0.5
+    assert found.better.value > 0.9
+    assert found.better.low > 0.5
     assert known.best.at[cell]
     frame = render.to_csv_frame(known).set_index("method.name")
     assert frame.at["gspo", "arith_test Δ"] == pytest.approx(100 * found.delta.value)
@@ -203,13 +204,15 @@ def test_ablation_cells_show_their_delta_vs_the_baseline(tmp_path: Path) -> None
             spec = RunSpec(f"l{lam}-{seed}", "grpo_lambda", "tiny", seed, lam=lam)
             spec.c = {10: {"arith_test": _counts(seed, shift)}}
             write_run(tmp_path / spec.job, spec)
-    sweep = _sweep(tmp_path / "main", {})
+    _sweep(tmp_path / "main", {})  # the GRPO baseline
     sweep = load.load_sweeps(tmp_path)
     table = tables.ablation_table(sweep, "lam", k=1)
     row = ("tiny", "grpo_lambda")
     zero, high = table.paired[(row, 0.0)], table.paired[(row, 0.9)]
-    assert zero.delta.value == 0.0 and not table.best.at[row, 0.0]  # λ=0 is GRPO's counts again
-    assert high.significant and table.best.at[row, 0.9]
+    assert zero.delta.value == 0.0
+    assert not table.best.at[row, 0.0]
+    assert high.significant
+    assert table.best.at[row, 0.9]
     assert table.text(row, 0.9).endswith(
         f"; Δ {tables.signed(100 * high.delta.value, 1)} [{tables.signed(100 * high.delta.low, 1)}, "
         f"{tables.signed(100 * high.delta.high, 1)}], P {high.better.value:.2f} "
@@ -219,7 +222,7 @@ def test_ablation_cells_show_their_delta_vs_the_baseline(tmp_path: Path) -> None
 
 def test_seed_ci_is_students_t_interval() -> None:
     ys = np.array([[1.0, 5.0], [2.0, 5.5], [4.0, 7.0]])
-    mean, low, high = plots.seed_ci(ys)
+    _mean, low, high = plots.seed_ci(ys)
     for j in range(2):
         col = ys[:, j]
         want = stats.t.interval(0.95, len(col) - 1, loc=col.mean(), scale=stats.sem(col))
