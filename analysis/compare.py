@@ -123,6 +123,7 @@ def add_uncertainty(
         if not np.isnan(values).any():
             half = len(common)
             table.paired[(row, col)] = uncertainty.paired(values[:half], values[half:], strata)
+            table.paired_seeds[(row, col)] = tuple(common)
     table.best = pd.DataFrame(False, index=table.mean.index, columns=table.mean.columns)
     for (row, col), found in table.paired.items():
         table.best.at[row, col] = found.significant
@@ -147,6 +148,7 @@ def detectable_line(table: Table) -> str:
         uncertainty.seeds_needed(p.delta.se, p.seed_share, p.delta.seeds, EFFECT / table.scale) for p in found
     ]
     known = [n for n in needed if not math.isnan(n)]
+    noise = [p.eval_se for p in found if not math.isnan(p.eval_se)]
     lo, hi = f"{np.nanmin(mde):.1f}", f"{np.nanmax(mde):.1f}"
     span = f"{np.nanmedian(mde):.1f} points" + (
         f" (median over {len(found)} comparisons; {lo}–{hi})" if len(found) > 1 and lo != hi else ""
@@ -156,6 +158,11 @@ def detectable_line(table: Table) -> str:
         f"vs {table.baseline} is found at 95% (two-sided) with 80% power "
         "((z_0.975 + z_0.8)·SE = 2.80·SE, SE the bootstrap standard error of the paired Δ)."
     )
+    if noise:
+        line += (
+            f" Evaluation noise: the SE of one seed's paired Δ over the problems is "
+            f"{float(np.median(noise)) * table.scale:.1f} points (median)."
+        )
     if not known:
         return (
             line + f" The seeds a {EFFECT:g}-point Δ needs are unknown: that takes ≥ 2 seeds per comparison."

@@ -153,8 +153,9 @@ def to_csv_frame(table: Table) -> pd.DataFrame:
     """Full-precision numbers in the table's unit: per column (raw names; an ablation's
     columns as ``<key>=<value>``) ``<col>``, ``<col> std``, ``<col> n``, and where computed its
     CI (``<col> ci low``/``high``), its paired Δ vs the baseline with CI (``<col> Δ``, ``Δ low``,
-    ``Δ high``) and P(X > baseline) (``<col> P(>base)``); the extra columns as shown, and each
-    row's notes."""
+    ``Δ high``), P(X > baseline) (``<col> P(>base)``), the evaluation noise of one seed's Δ
+    (``<col> Δ eval SE``) and each seed's Δ (``<col> Δ per seed``); the extra columns as
+    shown, and each row's notes."""
     parts: dict[str, pd.Series] = {}
     index = table.mean.index
     for col in table.mean.columns:
@@ -179,10 +180,15 @@ def to_csv_frame(table: Table) -> pd.DataFrame:
                 ("Δ low", lambda p: p.delta.low * table.scale),
                 ("Δ high", lambda p: p.delta.high * table.scale),
                 ("P(>base)", lambda p: p.better.value),
+                ("Δ eval SE", lambda p: p.eval_se * table.scale),
             ):
                 parts[f"{label} {name}"] = pd.Series(
                     [get(p) if p is not None else None for p in found], index=index, dtype=float
                 )
+        if table.paired:
+            parts[f"{label} Δ per seed"] = pd.Series(
+                [table.per_seed_text(r, col) for r in index], index=index, dtype=object
+            )
     frame = pd.DataFrame(parts, index=index)
     if table.extra is not None:
         for col in table.extra.columns:

@@ -51,6 +51,7 @@ class Table:
     cells: pd.DataFrame | None = None
     ci: dict[Cell, Interval] = field(default_factory=dict)
     paired: dict[Cell, Paired] = field(default_factory=dict)
+    paired_seeds: dict[Cell, tuple] = field(default_factory=dict)  # the seeds each Δ pairs, in order
     baseline: str = ""  # the baseline's display name, e.g. "GRPO"
     delta_in_cells: bool = False  # show each cell's Δ and P(> baseline) in the cell itself
     detectable: str = ""  # caption line: the smallest Δ this table could tell from 0
@@ -107,6 +108,18 @@ class Table:
             else ""
         )
         return signed(delta.value * self.scale, digits) + bounds
+
+    def per_seed_text(self, row: tuple, col: object) -> str:
+        """Each paired seed's own Δ: ``seed 0: +0.3; seed 1: -0.5`` (empty without a Δ)."""
+        found = self.paired.get((row, col))
+        if found is None or self.cells is None:
+            return ""
+        seeds = self.paired_seeds.get((row, col), ())
+        d = self.digits_of(col)
+        return "; ".join(
+            f"seed {names.value('trainer.seed', s)}: {signed(v * self.scale, d)}"
+            for s, v in zip(seeds, found.per_seed, strict=True)
+        )
 
     @staticmethod
     def better_text(better: Interval) -> str:

@@ -68,12 +68,16 @@ class Interval:
 
 @dataclass(frozen=True)
 class Paired:
-    """A paired Δ (``delta``), P(X > baseline) (``better``) and the share ``f`` of the Δ's
-    variance that is between seeds (NaN with one seed)."""
+    """A paired Δ (``delta``), P(X > baseline) (``better``), the share ``f`` of the Δ's
+    variance that is between seeds (NaN with one seed), each seed's own Δ (``per_seed``, in
+    the order given) and the evaluation noise: the median over seeds of the bootstrap SE of one
+    seed's Δ over the problems (``eval_se``; NaN without per-problem scores)."""
 
     delta: Interval
     better: Interval
     seed_share: float
+    per_seed: tuple[float, ...] = ()
+    eval_se: float = math.nan
 
     @property
     def significant(self) -> bool:
@@ -160,7 +164,16 @@ def paired(
         )
     delta = mine - base
     wins = (mine > base) + 0.5 * (mine == base)
-    return Paired(crossed_bootstrap(delta, strata), crossed_bootstrap(wins, strata), seed_share(delta))
+    groups = [np.asarray(c, dtype=np.intp) for c in (strata or [range(delta.shape[1])])]
+    per_seed = tuple(float(np.mean([row[c].mean() for c in groups])) for row in delta)
+    noise = [crossed_bootstrap(delta[i : i + 1], groups).se for i in range(len(delta))]
+    return Paired(
+        crossed_bootstrap(delta, groups),
+        crossed_bootstrap(wins, groups),
+        seed_share(delta),
+        per_seed,
+        float(np.median(noise)) if noise else math.nan,
+    )
 
 
 def detectable(se: float, level: float = LEVEL, power: float = POWER) -> float:

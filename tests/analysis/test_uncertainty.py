@@ -169,6 +169,14 @@ def test_cell_ci_and_delta_equal_the_bootstrap_of_the_hand_built_matrix(known: t
     assert _fields(found.delta) == pytest.approx(_fields(want.delta))
     assert _fields(found.better) == pytest.approx(_fields(want.better))
     assert found.seed_share == pytest.approx(want.seed_share)
+    # what docs/results/toy_numbers.py printed by hand: each seed's paired Δ and the evaluation noise
+    assert found.per_seed == pytest.approx(tuple((rates - base).mean(axis=1)))
+    noise = [_scipy((rates - base)[i]).standard_error for i in range(len(SEEDS))]
+    assert found.eval_se == pytest.approx(float(np.median(noise)))
+    assert known.per_seed_text(("tiny", "gspo"), "arith_test") == "; ".join(
+        f"seed {s}: {tables.signed(100 * d, 1)}"
+        for s, d in zip(SEEDS, (rates - base).mean(axis=1), strict=True)
+    )
     assert known.text(("tiny", "gspo"), "arith_test") == (
         f"{100 * rates.mean():.1f} [{100 * cell.low:.1f}, {100 * cell.high:.1f}]"
     )
