@@ -54,11 +54,12 @@ class Baseline:
         return names.label({k: _typed(v) for k, v in self.where.items()})
 
     def matches(self, runs: pd.DataFrame) -> pd.Series:
+        """Which ``runs`` have every value the selector names (numbers compared as numbers)."""
         keep = pd.Series(True, index=runs.index)
         for key, value in self.where.items():
             if key not in runs.columns:
                 return pd.Series(False, index=runs.index)
-            keep &= runs[key].map(lambda v, want=value: _text(v) == want)
+            keep &= runs[key].map(lambda v, want=value: _same(v, want))
         return keep
 
 
@@ -69,10 +70,33 @@ def _typed(value: str) -> object:
         return value
 
 
-def _text(value: object) -> str:
-    if isinstance(value, float):
-        return names.number(value) if not math.isnan(value) else ""
-    return str(value)
+def _same(value: object, want: str) -> bool:
+    """A config value equals the selector's text: ``0.0`` is ``0``, ``0.90`` is ``0.9``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return not math.isnan(value) and float(value) == float(want)
+        except ValueError:
+            return False
+    return str(value) == want
+
+
+def compare_with(
+    table: Table,
+    sweep: Sweep,
+    source: ProblemScores,
+    benchmarks_of: Callable[[object], list[str]],
+    baseline: str,
+) -> Table:
+    """:func:`add_uncertainty` against the variant ``baseline`` names (:class:`Baseline`); a model
+    where it names several variants gets a footnote saying so instead of a Δ."""
+    chosen = Baseline.parse(baseline)
+    base, why = baseline_runs(sweep, chosen)
+    table = add_uncertainty(table, source, benchmarks_of, base, chosen.name())
+    for model, text in why.items():
+        for row in table.mean.index:
+            if row[0] == model:
+                table.notes[(row, table.mean.columns[-1])] = f"No Δ: {text}."
+    return table
 
 
 def baseline_runs(
@@ -116,8 +140,11 @@ def add_uncertainty(
         if not np.isnan(values).any():
             table.ci[(row, col)] = uncertainty.crossed_bootstrap(values, strata)
         theirs = base.get(row[0], {})
+        if set(mine.values()) == set(theirs.values()):
+            table.baseline_rows[row[0]] = row
+            continue
         common = sorted(set(mine) & set(theirs), key=lambda s: sort_key((s,)))
-        if not common or set(mine.values()) == set(theirs.values()):
+        if not common:
             continue
         values, strata = source.matrix([mine[s] for s in common] + [theirs[s] for s in common], benches)
         if not np.isnan(values).any():

@@ -36,10 +36,11 @@ def _seed_sets(table: Table, col: object) -> dict[tuple, set]:
     return {row: set(g["seed"]) for row, g in cells.groupby("_row")}
 
 
-def with_references(table: Table, k: int, base_rows: dict[object, tuple], col: object) -> Table:
+def with_references(table: Table, k: int, col: object) -> Table:
     """``table`` (a main table, :func:`analysis.compare.add_uncertainty` applied) with the Δ of
     column ``col`` vs the baseline and its CI, P(X > baseline), and where a paper states one,
-    "paper Δ". ``base_rows``: the baseline's row per model, where it is one of the table's rows."""
+    "paper Δ"."""
+    base_rows = table.baseline_rows
     seeds = _seed_sets(table, col)
     delta_col, better_col = delta_column(table.baseline), better_column(table.baseline)
     digits = table.digits_of(col)

@@ -53,6 +53,7 @@ class Table:
     paired: dict[Cell, Paired] = field(default_factory=dict)
     paired_seeds: dict[Cell, tuple] = field(default_factory=dict)  # the seeds each Δ pairs, in order
     baseline: str = ""  # the baseline's display name, e.g. "GRPO"
+    baseline_rows: dict[object, tuple] = field(default_factory=dict)  # per model, where it is a row
     delta_in_cells: bool = False  # show each cell's Δ and P(> baseline) in the cell itself
     detectable: str = ""  # caption line: the smallest Δ this table could tell from 0
 

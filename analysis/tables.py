@@ -17,12 +17,12 @@ and have rows only for the variants run at two or more values of the axis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 
 from analysis import compare, efficiency, names, scores, variants
-from analysis.compare import DEFAULT_BASELINE, Baseline
+from analysis.compare import DEFAULT_BASELINE
 from analysis.grid import METHOD_ORDER, build_table, configured, sort_key
 from analysis.load import Sweep
 from analysis.references import PAPER, better_column, delta_column, paper_reference, with_references
@@ -56,23 +56,6 @@ def _final_scores(sweep: Sweep, k: int, step: int | None) -> pd.DataFrame:
 def row_keys(sweep: Sweep, runs: pd.DataFrame, exclude: Iterable[str] = ()) -> list[str]:
     """Model, method and the identity keys that vary beyond them in ``runs``."""
     return variants.label_keys(runs, variants.identity_keys(sweep.config_keys), exclude)
-
-
-def _compare(
-    table: Table,
-    sweep: Sweep,
-    source: scores.ProblemScores,
-    benchmarks_of: Callable[[object], list[str]],
-    baseline: str,
-) -> Table:
-    chosen = Baseline.parse(baseline)
-    base, why = compare.baseline_runs(sweep, chosen)
-    table = compare.add_uncertainty(table, source, benchmarks_of, base, chosen.name())
-    for model, text in why.items():
-        for row in table.mean.index:
-            if row[0] == model:
-                table.notes[(row, table.mean.columns[-1])] = f"No Δ: {text}."
-    return table
 
 
 def main_table(
@@ -112,18 +95,10 @@ def main_table(
         digits=1,
         unit=f"pass@{k} in % (points), at each run's last evaluation.",
     )
-    table = _compare(table, sweep, source, source.benchmarks_of, baseline)
+    table = compare.compare_with(table, sweep, source, source.benchmarks_of, baseline)
     if not references or not columns:
         return table
-    base_rows = {}
-    for row in table.mean.index:
-        runs_of = (
-            set(table.cells.loc[table.cells["_row"] == row, "run"]) if table.cells is not None else set()
-        )
-        chosen = compare.baseline_runs(sweep, Baseline.parse(baseline))[0].get(row[0], {})
-        if runs_of and runs_of == set(chosen.values()):
-            base_rows[row[0]] = row
-    return with_references(table, k, base_rows, columns[-1])
+    return with_references(table, k, columns[-1])
 
 
 def ablation_table(
@@ -179,7 +154,7 @@ def ablation_table(
     )
     table.delta_in_cells = True
     source = scores.problem_scores(sweep, k, step)
-    return _compare(table, sweep, source, lambda _: source.benchmarks_of(benchmark), baseline)
+    return compare.compare_with(table, sweep, source, lambda _: source.benchmarks_of(benchmark), baseline)
 
 
 def efficiency_table(

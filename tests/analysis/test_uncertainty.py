@@ -8,6 +8,7 @@ import statistics
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from synthetic_runs import N, RunSpec, write_run
@@ -102,6 +103,15 @@ def test_baseline_selector() -> None:
     assert chosen.name() == "GRPO-λ (λ=0)"
     with pytest.raises(ValueError, match="'lam' is not key=value"):
         compare.Baseline.parse("grpo,lam")
+    runs = pd.DataFrame({"method.name": ["grpo_lambda"] * 3 + ["grpo"], "method.lam": [0.0, 0.9, None, None]})
+    assert chosen.matches(runs).tolist() == [True, False, False, False]  # 0.0 is "0"
+    assert compare.Baseline.parse("grpo_lambda,method.lam=0.90").matches(runs).tolist() == [
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert not compare.Baseline.parse("grpo,trainer.lr=1").matches(runs).any()  # no such key here
 
 
 PROBLEMS = 60
