@@ -9,6 +9,7 @@ ARGS       ?=
 SWEEP      ?= toy_main
 SWEEP_DIRS ?= multirun
 OUT        ?= tables
+BASELINE   ?= grpo
 
 .PHONY: install train test test-fast lint format sweep sweep-plan tables bench clean
 
@@ -52,9 +53,9 @@ sweep: $(STAMP)
 sweep-plan: $(STAMP)
 	for s in $(SWEEP); do $(OFFLINE) $(PY) -m harness.train -m --config-dir sweeps --config-name $$s hydra.launcher.dry_run=true $(ARGS) || exit 1; done
 
-## Every table and plot of the given sweep dirs: make tables SWEEP_DIRS="multirun/toy_main" OUT=tables
+## Every table and plot of the given sweep dirs: make tables SWEEP_DIRS="multirun/toy_main" OUT=tables [BASELINE=gspo]
 tables: $(STAMP)
-	$(PY) -m analysis $(SWEEP_DIRS) --out $(OUT)
+	$(PY) -m analysis $(SWEEP_DIRS) --out $(OUT) --baseline "$(BASELINE)"
 
 bench: $(STAMP)
 	$(PY) -m bench.losses --quick

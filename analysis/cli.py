@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
         help="sample efficiency: the training-reward gain over each run's own start to reach "
         "(default: per model, half the largest gain a finished run of it reached)",
     )
+    parser.add_argument(
+        "--baseline",
+        default="grpo",
+        help="the variant every cell's paired Δ, P(X > baseline) and bold compare with: a method "
+        "(default grpo) or method,key=value,... (e.g. grpo_lambda,method.lam=0)",
+    )
     return parser
 
 
@@ -62,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     missing = [d for d in args.sweep_dirs if not os.path.isdir(d)]
     if missing:
         parser.error(f"not a directory: {', '.join(missing)}")
+    from analysis.compare import Baseline
+
+    try:
+        Baseline.parse(args.baseline)
+    except ValueError as err:
+        parser.error(str(err))
     import matplotlib
 
     matplotlib.use("Agg")
@@ -72,5 +84,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         sweep = load.load_sweeps(args.sweep_dirs)
     for line in _notices(sweep, args.sweep_dirs, args.k):
         print(line, file=sys.stderr)
-    print(report.write_all(sweep, args.out, k=args.k, target=args.target))
+    print(report.write_all(sweep, args.out, k=args.k, target=args.target, baseline=args.baseline))
     return 0

@@ -4,7 +4,8 @@ Figures are built with :class:`matplotlib.figure.Figure` (no pyplot state), so
 they render inline in notebooks and save headless (Agg) from the CLI. Each has
 one panel per model and one line per variant (method plus the config keys that
 vary, :mod:`analysis.variants`); lines are the mean over seeds of finished runs,
-bands and error bars ± one sample std. pass@k and accuracies are in %, as in
+bands and error bars its 95% confidence interval across seeds (Student t, n − 1 degrees
+of freedom: :func:`seed_ci`; none with one seed). pass@k and accuracies are in %, as in
 the tables; names are display names (:mod:`analysis.names`). A panel with more
 than :data:`LEGEND_INSIDE` lines has its legend outside, to the right of it, so
 it hides no line.
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from scipy import stats
 
 from analysis import names, scores, variants
 from analysis.load import FINISHED, Sweep
@@ -40,12 +42,23 @@ def _panels(models: Sequence[str], ylabel: str) -> tuple[Figure, list[Axes]]:
     return fig, axes
 
 
-def _band(ax: Axes, x: np.ndarray, ys: np.ndarray, label: str) -> None:
+def seed_ci(ys: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over seeds (rows) and its ``level`` CI per column: ``mean ± t·s/√n``, ``t`` the
+    Student quantile with n − 1 degrees of freedom (NaN bounds where a column has one seed)."""
+    ys = np.asarray(ys, dtype=float)
+    n = np.sum(~np.isnan(ys), axis=0)
     mean = np.nanmean(ys, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sem = np.nanstd(ys, axis=0, ddof=1) / np.sqrt(n) if len(ys) > 1 else np.full_like(mean, np.nan)
+        half = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * np.where(n > 1, sem, np.nan)
+    return mean, mean - half, mean + half
+
+
+def _band(ax: Axes, x: np.ndarray, ys: np.ndarray, label: str) -> None:
+    mean, low, high = seed_ci(ys)
     (line,) = ax.plot(x, mean, label=label)
     if len(ys) > 1:
-        std = np.nanstd(ys, axis=0, ddof=1)
-        ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, linewidth=0)
+        ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
 
 
 def _labelled(sweep: Sweep, runs: pd.DataFrame, exclude: Iterable[str] = ()) -> pd.DataFrame:
@@ -164,11 +177,16 @@ def ablation_curve(sweep: Sweep, factor: str, k: int = 16) -> Figure:
     fig, axes = _panels(models, f"{_avg_label(sweep)} pass@{k} (%)")
     for ax, model in zip(axes, models, strict=False):
         for label, group in runs[runs[MODEL] == model].groupby("label"):
-            stats = group.groupby(group[key].map(where))["value"].agg(["mean", "std"]).sort_index()
+            at = group.groupby(group[key].map(where))["value"].agg(list).sort_index()
+            bounds = [seed_ci(np.array(v)[:, None]) for v in at]
+            mean = np.array([b[0][0] for b in bounds])
+            err = np.nan_to_num(
+                np.array([[m - b[1][0], b[2][0] - m] for m, b in zip(mean, bounds, strict=True)]).T
+            )
             ax.errorbar(
-                stats.index,
-                stats["mean"],
-                yerr=stats["std"].fillna(0),
+                at.index,
+                mean,
+                yerr=err,
                 marker="o",
                 capsize=3,
                 label=str(label),

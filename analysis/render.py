@@ -150,16 +150,46 @@ def frame_to_latex(frame: pd.DataFrame, caption: str, label: str) -> str:
 
 
 def to_csv_frame(table: Table) -> pd.DataFrame:
-    """Full-precision numbers in the table's unit: ``<col>``, ``<col> std``, ``<col> n`` per
-    column (raw names; an ablation's columns as ``<key>=<value>``), the extra columns as
+    """Full-precision numbers in the table's unit: per column (raw names; an ablation's
+    columns as ``<key>=<value>``) ``<col>``, ``<col> std``, ``<col> n``, and where computed its
+    CI (``<col> ci low``/``high``), its paired Δ vs the baseline with CI (``<col> Δ``, ``Δ low``,
+    ``Δ high``), P(X > baseline) (``<col> P(>base)``), the evaluation noise of one seed's Δ
+    (``<col> Δ eval SE``) and each seed's Δ (``<col> Δ per seed``); the extra columns as
     shown, and each row's notes."""
     parts: dict[str, pd.Series] = {}
+    index = table.mean.index
     for col in table.mean.columns:
         label = table.csv_label(col)
         parts[label] = table.mean[col] * table.scale
         parts[f"{label} std"] = table.std[col] * table.scale
         parts[f"{label} n"] = table.count[col]
-    frame = pd.DataFrame(parts, index=table.mean.index)
+        if table.ci:
+            for bound in ("low", "high"):
+                parts[f"{label} ci {bound}"] = pd.Series(
+                    [
+                        getattr(table.ci[(r, col)], bound) * table.scale if (r, col) in table.ci else None
+                        for r in index
+                    ],
+                    index=index,
+                    dtype=float,
+                )
+        if table.paired:
+            found = [table.paired.get((r, col)) for r in index]
+            for name, get in (
+                ("Δ", lambda p: p.delta.value * table.scale),
+                ("Δ low", lambda p: p.delta.low * table.scale),
+                ("Δ high", lambda p: p.delta.high * table.scale),
+                ("P(>base)", lambda p: p.better.value),
+                ("Δ eval SE", lambda p: p.eval_se * table.scale),
+            ):
+                parts[f"{label} {name}"] = pd.Series(
+                    [get(p) if p is not None else None for p in found], index=index, dtype=float
+                )
+        if table.paired:
+            parts[f"{label} Δ per seed"] = pd.Series(
+                [table.per_seed_text(r, col) for r in index], index=index, dtype=object
+            )
+    frame = pd.DataFrame(parts, index=index)
     if table.extra is not None:
         for col in table.extra.columns:
             frame[str(col)] = table.extra[col]

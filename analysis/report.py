@@ -95,14 +95,31 @@ def _links(paths: dict[str, Path], out: Path) -> str:
     return " · ".join(f"[{ext}]({p.relative_to(out).as_posix()})" for ext, p in paths.items())
 
 
-def write_all(sweep: Sweep, out: str | Path, k: int = 16, target: float | None = None) -> Path:
-    """Every table and figure under ``out`` and an ``index.md`` linking them; returns the index."""
+def commit_line(sweep: Sweep) -> str:
+    """The commit(s) the runs ran on, from run.json's ``commit`` where the runs record it."""
+    column = next((c for c in ("commit", "git_commit") if c in sweep.runs.columns), None)
+    found = sorted({str(c) for c in sweep.runs[column].dropna()}) if column else []
+    if not found:
+        return "The runs do not record the commit they ran on (no `commit` in their run.json)."
+    missing = int(sweep.runs[column].isna().sum()) if column else 0
+    unknown = f"; {missing} runs record none" if missing else ""
+    if len(found) == 1:
+        return f"The runs ran on commit `{found[0]}`{unknown}."
+    return f"The runs ran on {len(found)} commits: " + ", ".join(f"`{c}`" for c in found) + f"{unknown}."
+
+
+def write_all(
+    sweep: Sweep, out: str | Path, k: int = 16, target: float | None = None, baseline: str = "grpo"
+) -> Path:
+    """Every table and figure under ``out`` and an ``index.md`` linking them; returns the index.
+    Every pass@k cell is compared with ``baseline`` (:class:`analysis.compare.Baseline`)."""
     out = Path(out)
     counts = sweep.runs["status"].value_counts()
     lines = [
         "# Sweep report",
         "",
         f"{len(sweep.runs)} runs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".",
+        commit_line(sweep),
         "",
         *duplicate_lines(sweep),
         "Only finished runs are averaged; pass@k and accuracies are in % (points) everywhere.",
@@ -112,7 +129,7 @@ def write_all(sweep: Sweep, out: str | Path, k: int = 16, target: float | None =
         "## Tables",
         "",
     ]
-    made = tables.all_tables(sweep, k=k, target=target)
+    made = tables.all_tables(sweep, k=k, target=target, baseline=baseline)
     for table in made:
         lines.append(
             f"- **{table.title}.** {table.caption()} {_links(write_table(table, out / 'tables'), out)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -86,3 +87,58 @@ def final_step(frame: pd.DataFrame) -> pd.DataFrame:
 def last_eval(sweep: Sweep) -> Sweep:
     """``sweep`` with only each run's last evaluation kept (all a final-step table needs)."""
     return dataclasses.replace(sweep, evals=final_step(sweep.evals), problems=final_step(sweep.problems))
+
+
+@dataclass
+class ProblemScores:
+    """Per-problem pass@k (``problems``: run, benchmark, problem_id, value) and per-run values
+    (``runs``: run, benchmark, value, "avg" included), to build the seeds × problems matrices
+    that :mod:`analysis.uncertainty` resamples."""
+
+    problems: pd.DataFrame
+    runs: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        self._by_run = {
+            key: group.set_index("problem_id")["value"]
+            for key, group in self.problems.groupby(["run", "benchmark"], sort=False)
+        }
+        self._values = self.runs.set_index(["run", "benchmark"])["value"]
+        benches = self.runs["benchmark"]
+        self.benchmarks = sorted(b for b in benches.unique() if b != AVG)
+
+    def benchmarks_of(self, column: object) -> list[str]:
+        """The benchmarks a column averages: all of them for "avg", else the one."""
+        return list(self.benchmarks) if column == AVG else [str(column)]
+
+    def matrix(self, runs: list[str], benchmarks: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``runs`` × problems (the problems every run evaluated, per benchmark in order) and the
+        column indices of each benchmark. Where some run has no records, one column per
+        benchmark holds each run's value (so only seeds are resampled)."""
+        if all((r, b) in self._by_run for r in runs for b in benchmarks):
+            blocks = []
+            for bench in benchmarks:
+                frame = pd.concat([self._by_run[(r, bench)] for r in runs], axis=1, join="inner")
+                blocks.append(frame.sort_index().to_numpy(float).T)
+        else:
+            blocks = [
+                np.array([[self._values.get((r, b), np.nan)] for r in runs], dtype=float) for b in benchmarks
+            ]
+        sizes = np.cumsum([0, *(b.shape[1] for b in blocks)])
+        strata = [np.arange(sizes[i], sizes[i + 1]) for i in range(len(blocks))]
+        return np.concatenate(blocks, axis=1), strata
+
+
+def problem_scores(sweep: Sweep, k: int, step: int | None = None) -> ProblemScores:
+    """Per-problem pass@k at each run's last evaluation (or at ``step``), and per-run values."""
+    problems = final_step(sweep.problems) if step is None else sweep.problems[sweep.problems["step"] == step]
+    n = problems["n"].to_numpy(dtype=np.int64)
+    c = problems["c"].to_numpy(dtype=np.int64)
+    values = np.full(len(problems), np.nan)
+    ok = n >= k
+    values[ok] = pass_at_k(n[ok], c[ok], k)
+    per_problem = problems[["run", "benchmark", "problem_id"]].assign(value=values).dropna(subset=["value"])
+    found = scores(sweep, [k], last_only=step is None)
+    found = found if step is None else found[found["step"] == step]
+    per_run = found.rename(columns={f"pass@{k}": "value"})[["run", "benchmark", "value"]]
+    return ProblemScores(per_problem.reset_index(drop=True), per_run.reset_index(drop=True))

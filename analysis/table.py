@@ -1,4 +1,4 @@
-"""A table's numbers and all its renderings say about them (cells, best marks, notes, caption).
+"""A table's numbers and all its renderings say about them (cells, CIs, bold marks, notes, caption).
 
 A :class:`Table` holds raw names (``grpo_lambda``, ``math500``, ``method.lam``)
 so code can index it; :meth:`Table.header`, :meth:`Table.row_labels` and
@@ -8,11 +8,13 @@ Renderers (:mod:`analysis.render`) only lay these out.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from analysis import names, render
+from analysis.uncertainty import METHOD, Interval, Paired
 
 MISSING_CELL = "—"
 Cell = tuple[tuple, object]
@@ -20,11 +22,14 @@ Cell = tuple[tuple, object]
 
 @dataclass
 class Table:
-    """Mean/std/count over seeds per (row, column), best marks, footnotes and extra text columns.
+    """Mean/std/count over seeds per (row, column), CIs, paired Δs, bold marks, footnotes and
+    extra text columns.
 
     ``expected`` is False for cells outside the grid (shown blank, no note);
     ``extra`` holds display-only columns to the right (e.g. our Δ vs GRPO and the
-    papers' stated Δ), never part of the numbers.
+    papers' stated Δ), never part of the numbers. ``ci`` and ``paired`` hold each
+    cell's CI and its paired Δ vs the baseline (:mod:`analysis.compare`); ``best``
+    (bold) marks the cells whose Δ's CI excludes 0.
     """
 
     name: str
@@ -42,6 +47,15 @@ class Table:
     unit: str = ""  # caption text for the unit, e.g. "pass@16 in %"
     extra: pd.DataFrame | None = None
     extra_caption: str = ""
+    #: The finished runs behind the cells: run, _row, _col, seed, value.
+    cells: pd.DataFrame | None = None
+    ci: dict[Cell, Interval] = field(default_factory=dict)
+    paired: dict[Cell, Paired] = field(default_factory=dict)
+    paired_seeds: dict[Cell, tuple] = field(default_factory=dict)  # the seeds each Δ pairs, in order
+    baseline: str = ""  # the baseline's display name, e.g. "GRPO"
+    baseline_rows: dict[object, tuple] = field(default_factory=dict)  # per model, where it is a row
+    delta_in_cells: bool = False  # show each cell's Δ and P(> baseline) in the cell itself
+    detectable: str = ""  # caption line: the smallest Δ this table could tell from 0
 
     def digits_of(self, col: object) -> int:
         return self.digits.get(col, 3) if isinstance(self.digits, dict) else self.digits
@@ -63,7 +77,8 @@ class Table:
         return marks, list(numbers)
 
     def text(self, row: tuple, col: object) -> str:
-        """The cell as plain text: "mean ± std", "mean" for one seed, "—" if missing."""
+        """The cell as plain text: "mean [CI]" (or "mean ± std" without a CI, "mean" for one
+        seed), "(n=…)" where tables mix seed counts, its Δ where shown in cells; "—" if missing."""
         if col not in self.mean.columns:
             return str(self.extra.at[row, col]) if self.extra is not None else ""
         if not self.expected.at[row, col]:
@@ -73,7 +88,45 @@ class Table:
             return MISSING_CELL
         d = self.digits_of(col)
         out = f"{mean * self.scale:.{d}f}"
-        return out if pd.isna(std) else f"{out} ± {std * self.scale:.{d}f}"
+        ci = self.ci.get((row, col))
+        if ci is not None and not math.isnan(ci.low):
+            out += f" [{ci.low * self.scale:.{d}f}, {ci.high * self.scale:.{d}f}]"
+        elif not pd.isna(std):
+            out += f" ± {std * self.scale:.{d}f}"
+        lo, hi = self.seeds()
+        if lo != hi:
+            out += f" (n={self.count.at[row, col]})"
+        found = self.paired.get((row, col))
+        if self.delta_in_cells and found is not None:
+            out += f"; Δ {self.delta_text(found.delta, d)}, P {self.better_text(found.better)}"
+        return out
+
+    def delta_text(self, delta: Interval, digits: int) -> str:
+        """``+0.3 [-0.9, +1.5]`` in the table's unit."""
+        bounds = (
+            f" [{signed(delta.low * self.scale, digits)}, {signed(delta.high * self.scale, digits)}]"
+            if not math.isnan(delta.low)
+            else ""
+        )
+        return signed(delta.value * self.scale, digits) + bounds
+
+    def per_seed_text(self, row: tuple, col: object) -> str:
+        """Each paired seed's own Δ: ``seed 0: +0.3; seed 1: -0.5`` (empty without a Δ)."""
+        found = self.paired.get((row, col))
+        if found is None or self.cells is None:
+            return ""
+        seeds = self.paired_seeds.get((row, col), ())
+        d = self.digits_of(col)
+        return "; ".join(
+            f"seed {names.value('trainer.seed', s)}: {signed(v * self.scale, d)}"
+            for s, v in zip(seeds, found.per_seed, strict=True)
+        )
+
+    @staticmethod
+    def better_text(better: Interval) -> str:
+        """P(X > baseline) as ``0.51 [0.47, 0.55]``."""
+        bounds = f" [{better.low:.2f}, {better.high:.2f}]" if not math.isnan(better.low) else ""
+        return f"{better.value:.2f}{bounds}"
 
     def is_best(self, row: tuple, col: object) -> bool:
         return col in self.best.columns and bool(self.best.at[row, col])
@@ -110,14 +163,20 @@ class Table:
         return (int(filled.min()), int(filled.max())) if len(filled) else (0, 0)
 
     def caption(self) -> str:
-        """What a reader needs to read the numbers: n seeds, what ± is, units, bold, gaps."""
+        """What a reader needs to read the numbers: n seeds, the CI method, units, bold, gaps."""
         lo, hi = self.seeds()
+        n = f"{hi}" if lo == hi else f"{lo}–{hi} (given per cell)"
         if hi == 0:
             parts = ["No finished run has a value here yet."]
+        elif self.ci:
+            one = " (with one seed, the CI is evaluation noise alone)" if lo == 1 else ""
+            parts = [
+                f"Each cell: the mean over n = {n} seeds (finished runs only) and its {METHOD}{one}; "
+                "the CSV gives n, the seed std and the CI per cell."
+            ]
         elif hi == 1:
             parts = ["One seed per cell (finished runs only), so no ± is shown."]
         else:
-            n = f"{hi}" if lo == hi else f"{lo}–{hi}"
             single = " (no ± where a cell has one seed)" if lo == 1 else ""
             parts = [
                 f"Mean ± sample standard deviation (ddof = 1) over n = {n} seeds per cell{single}, "
@@ -128,6 +187,7 @@ class Table:
         if any(self.text(r, c) == MISSING_CELL for r in self.mean.index for c in self.mean.columns):
             parts.append(f"{MISSING_CELL}: no value from a finished run (see the notes).")
         parts += [self.extra_caption] if self.extra_caption else []
+        parts += [self.detectable] if self.detectable else []
         return " ".join(parts)
 
     def frame(self) -> pd.DataFrame:
@@ -147,3 +207,9 @@ class Table:
 
     def _repr_markdown_(self) -> str:
         return render.to_markdown(self)
+
+
+def signed(value: float, digits: int) -> str:
+    """``+1.2``, ``-0.3``; a value that rounds to zero reads ``+0.0`` (never ``-0.0``)."""
+    text = f"{value:+.{digits}f}"
+    return f"{0.0:+.{digits}f}" if float(text) == 0 else text

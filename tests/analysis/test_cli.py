@@ -123,3 +123,19 @@ def test_renderers_read_no_files(module: str) -> None:
     assert "open(" not in source
     assert "read_text" not in source
     assert "load_sweeps" not in source
+
+
+def test_baseline_flag_picks_the_variant_every_delta_compares_with(
+    sweeps: SyntheticSweeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main([str(sweeps.main), "--out", str(tmp_path), "--baseline", "gspo"]) == 0
+    main = (tmp_path / "tables" / "main.md").read_text()
+    assert "| Δ avg vs GSPO | P(> GSPO) |" in main
+    assert "Bold: the paired Δ vs GSPO" in main
+    index = (tmp_path / "index.md").read_text()
+    assert "The runs do not record the commit they ran on (no `commit` in their run.json)." in index
+    with pytest.raises(SystemExit):
+        cli.main([str(sweeps.main), "--out", str(tmp_path), "--baseline", "grpo,lam"])
+    assert capsys.readouterr().err.endswith(
+        "error: baseline 'grpo,lam': 'lam' is not key=value (e.g. grpo,method.lam=0.9)\n"
+    )

@@ -14,6 +14,8 @@ from jupyter_client.kernelspec import KernelSpecManager
 from notebook_run import REPO, execute
 from synthetic_runs import SyntheticSweeps
 
+from analysis import load, render, tables
+
 
 def test_python3_kernel_is_this_interpreter() -> None:
     """papermill starts ``python3`` from this venv: the spec's ``python`` becomes sys.executable."""
@@ -36,6 +38,14 @@ def test_paper_tables_notebook(sweeps: SyntheticSweeps, tmp_path: Path) -> None:
     assert "Qwen3-4B" in shown.html
     assert "arXiv:2605.05965" in shown.html
     assert shown.images == 4
+    # the same numbers as `python -m analysis` (all_tables: what `make tables` writes), CIs included
+    sweep = load.load_sweeps([sweeps.main, sweeps.ablation])
+    written = render.to_markdown(tables.all_tables(sweep, k=4)[0]).splitlines()
+    shown_lines = shown.markdown.splitlines()
+    rows = [ln for ln in written if ln.startswith(("**pass@4", "| Tiny"))]
+    assert len(rows) > 10
+    assert all(ln in shown_lines for ln in rows)
+    assert "Detectable effect: with " in rows[0]
 
 
 def test_ablations_notebook(sweeps: SyntheticSweeps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

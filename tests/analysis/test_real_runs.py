@@ -54,7 +54,7 @@ def test_notebooks_run_from_anywhere_on_the_real_sweep(name: str, sweep_root: Pa
     assert f"5 runs, 5 finished, from {[str(sweep_root)]}" in shown.text
     if name == "paper_tables.ipynb":
         # one benchmark: no "Avg." column repeating it
-        assert "| model | method | Arithmetic (test) | Δ avg vs GRPO |" in shown.markdown
+        assert "| model | method | Arithmetic (test) | Δ avg vs GRPO | P(> GRPO) |" in shown.markdown
         assert "| Tiny Qwen3 (toy) | GRPO-λ |" in shown.markdown
         assert shown.images == 4
     else:

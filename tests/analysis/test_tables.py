@@ -62,28 +62,41 @@ def test_main_table_cells_are_seed_mean_and_std_of_pass_at_k(
 
 def test_main_table_text_best_marks_and_caption(main_sweep: load.Sweep) -> None:
     table = tables.main_table(main_sweep, k=16)
-    # strace has the most correct samples per problem: best on tiny; grpo is alone on tiny-m.
-    assert table.best.loc[("tiny", "strace")].all()
-    assert not table.best.loc[("tiny", "grpo")].any()
-    assert not table.best.loc[("tiny", "gspo")].any()
-    assert not table.best.loc[("tiny-m", "grpo")].any()  # one value on tiny-m: nothing to beat
-    mean, std = table.mean.at[("tiny", "grpo"), "avg"], table.std.at[("tiny", "grpo"), "avg"]
-    assert table.text(("tiny", "grpo"), "avg") == f"{100 * mean:.1f} ± {100 * std:.1f}"
-    assert table.text(("tiny", "gspo"), "avg") == f"{100 * table.mean.at[('tiny', 'gspo'), 'avg']:.1f}"
-    assert table.text(("tiny-m", "gspo"), "avg") == "—"
-    assert table.header() == ["model", "method", "AIME24", "MATH-500", "Avg.", "Δ avg vs GRPO"]
-    assert table.row_labels(("tiny", "strace")) == ["Tiny Qwen3 (toy)", "S-trace"]
-    assert table.caption() == (
-        "Mean ± sample standard deviation (ddof = 1) over n = 1–2 seeds per cell (no ± where a "
-        "cell has one seed), finished runs only; the CSV gives n per cell. pass@16 in % (points), "
-        "at each run's last evaluation. Bold: the best value per column within each model, compared "
-        "only among the cells over the same number of seeds, the largest n that at least two of "
-        "them share; a cell over another n is never bold (ties at the shown precision are all bold; "
-        "nothing is bold where there is one value or all values tie). —: no value from a finished "
-        "run (see the notes). Δ avg vs GRPO: paired by seed, the mean over the seeds a variant "
-        "shares with GRPO on the same model of its average pass@16 over benchmarks minus GRPO's "
-        "at the same seed, in points (no ±); — where they share no seed."
+    # bold is exactly the cells whose paired Δ vs GRPO has a CI excluding 0, never a mean alone
+    assert {
+        (row, col): bool(table.best.at[row, col]) for row in table.mean.index for col in table.mean.columns
+    } == {
+        (row, col): bool((row, col) in table.paired and table.paired[(row, col)].significant)
+        for row in table.mean.index
+        for col in table.mean.columns
+    }
+    assert table.best.at[("tiny", "strace"), "avg"]  # every problem solved at least as often as GRPO
+    assert not table.best.loc[("tiny", "grpo")].any()  # the baseline has no Δ
+    assert not table.best.loc[("tiny-m", "grpo")].any()
+    mean, ci = table.mean.at[("tiny", "grpo"), "avg"], table.ci[(("tiny", "grpo"), "avg")]
+    assert (
+        table.text(("tiny", "grpo"), "avg")
+        == f"{100 * mean:.1f} [{100 * ci.low:.1f}, {100 * ci.high:.1f}] (n=2)"
     )
+    gspo = table.ci[(("tiny", "gspo"), "avg")]
+    assert gspo.seeds == 1  # one seed: the CI is evaluation noise alone
+    assert table.text(("tiny-m", "gspo"), "avg") == "—"
+    assert table.header() == ["model", "method", "AIME24", "MATH-500", "Avg.", "Δ avg vs GRPO", "P(> GRPO)"]
+    assert table.row_labels(("tiny", "strace")) == ["Tiny Qwen3 (toy)", "S-trace"]
+    caption = table.caption()
+    assert caption.startswith(
+        "Each cell: the mean over n = 1–2 (given per cell) seeds (finished runs only) and its 95% CI: "
+        "percentile bootstrap (2000 resamples, scipy.stats.bootstrap) over seeds and, independently, over "
+        "the evaluated problems within each benchmark (with one seed, the CI is evaluation noise alone); "
+        "the CSV gives n, the seed std and the CI per cell. pass@16 in % (points), at each run's last "
+        "evaluation. Bold: the paired Δ vs GRPO (same model, seeds and problems) has a 95% CI that excludes "
+        "0, above or below (its sign says which); no mean is bold for being the largest."
+    )
+    assert (
+        "Δ avg vs GRPO: the average pass@16 over benchmarks minus GRPO's on the same model, paired by "
+        in (caption)
+    )
+    assert caption.endswith(table.detectable)
 
 
 def test_k_beyond_the_samples_leaves_every_cell_empty_and_says_so(main_sweep: load.Sweep) -> None:
@@ -110,19 +123,24 @@ def test_delta_vs_grpo_column_is_paired_by_seed(sweeps: SyntheticSweeps, main_sw
     strace = statistics.mean(avg("strace", s) - avg("grpo", s) for s in (0, 1))
     unpaired = avg("gspo", 0) - statistics.mean(avg("grpo", s) for s in (0, 1))
     assert f"{gspo:+.1f}" != f"{unpaired:+.1f}"  # the old, unpaired Δ would read differently
-    assert table.extra[tables.DELTA].to_dict() == {
+    delta = tables.delta_column("GRPO")
+    shown = table.extra[delta].to_dict()
+    assert shown[("tiny", "gspo")].startswith(f"{gspo:+.1f} [")
+    assert shown[("tiny", "strace")].startswith(f"{strace:+.1f} [")
+    assert {
+        r: shown[r] for r in [("tiny", "grpo"), ("tiny-m", "grpo"), ("tiny-m", "gspo"), ("tiny-m", "strace")]
+    } == {
         ("tiny", "grpo"): "",
-        ("tiny", "gspo"): f"{gspo:+.1f}",
-        ("tiny", "strace"): f"{strace:+.1f}",
         ("tiny-m", "grpo"): "",
         ("tiny-m", "gspo"): "—",  # no finished run: its cells' notes say why
         ("tiny-m", "strace"): "—",
     }
+    assert table.paired[(("tiny", "gspo"), "avg")].delta.value == pytest.approx(gspo / 100)
     marks, notes = table.footnotes()
-    assert notes[marks[(("tiny", "gspo"), tables.DELTA)] - 1] == (
+    assert notes[marks[(("tiny", "gspo"), delta)] - 1] == (
         "Δ avg vs GRPO is over seed 0 only, the ones both have (this variant: seed 0; GRPO: seeds 0, 1)."
     )
-    assert (("tiny", "strace"), tables.DELTA) not in marks  # same seeds as GRPO: nothing to say
+    assert (("tiny", "strace"), delta) not in marks  # same seeds as GRPO: nothing to say
     assert tables.PAPER not in table.extra  # no paper measured these models
 
 
@@ -136,13 +154,14 @@ def test_delta_without_a_common_seed_is_empty_and_footnoted(tmp_path: Path) -> N
     for spec in specs:
         write_run(tmp_path / spec.job, evaluated(spec))
     table = tables.main_table(load.load_sweeps(tmp_path), k=16)
-    assert table.extra.at[("tiny", "strace"), tables.DELTA] == "—"
+    delta = tables.delta_column("GRPO")
+    assert table.extra.at[("tiny", "strace"), delta] == "—"
     marks, notes = table.footnotes()
-    assert notes[marks[(("tiny", "strace"), tables.DELTA)] - 1] == (
+    assert notes[marks[(("tiny", "strace"), delta)] - 1] == (
         "No Δ avg vs GRPO: this variant (seed 2) and GRPO (seeds 0, 1) share no seed."
     )
     gspo = 100 * (run_scores(specs[3], 16)["avg"] - run_scores(specs[1], 16)["avg"])
-    assert table.extra.at[("tiny", "gspo"), tables.DELTA] == f"{gspo:+.1f}"
+    assert table.extra.at[("tiny", "gspo"), delta].startswith(f"{gspo:+.1f} [")
     assert tables.paper_reference(table).set_index("paper's model").at["Qwen3-4B", "our Δ"] == (
         "not measured here"
     )
@@ -158,8 +177,14 @@ def test_paper_numbers_sit_beside_ours_on_the_same_model(tmp_path: Path) -> None
         - statistics.mean(run_scores(s, 16)["avg"] for s in specs[:2])
     )
     row = ("qwen3-4b", "strace")
-    assert table.extra.loc[row].tolist() == [f"{ours:+.1f}", "+3.16 (paper)"]
-    assert table.extra.loc[("qwen3-4b", "grpo")].tolist() == ["", ""]
+    found = table.paired[(row, "avg")]
+    assert table.extra.loc[row].tolist() == [
+        table.delta_text(found.delta, 1),
+        table.better_text(found.better),
+        "+3.16 (paper)",
+    ]
+    assert table.extra.at[row, tables.delta_column("GRPO")].startswith(f"{ours:+.1f} [")
+    assert table.extra.loc[("qwen3-4b", "grpo")].tolist() == ["", "", ""]
     assert table.mean.loc[row, "avg"] == pytest.approx(
         statistics.mean(run_scores(s, 16)["avg"] for s in specs[2:])
     )
@@ -167,13 +192,13 @@ def test_paper_numbers_sit_beside_ours_on_the_same_model(tmp_path: Path) -> None
     note = notes[marks[(row, tables.PAPER)] - 1]
     assert note.startswith("arXiv:2605.05965 (Mou et al. 2026")
     assert '"GRPO(λ)"' in note
-    assert table.header()[-2:] == [tables.DELTA, tables.PAPER]
+    assert table.header()[-3:] == ["Δ avg vs GRPO", "P(> GRPO)", tables.PAPER]
     assert table.row_labels(row) == [
         "Qwen3-4B",
         "S-trace",
     ]
     reference = tables.paper_reference(table).set_index("paper's model")
-    assert reference.at["Qwen3-4B", "our Δ"] == f"{ours:+.1f}"
+    assert reference.at["Qwen3-4B", "our Δ"] == table.delta_text(found.delta, 1)
     assert reference.at["Qwen3-4B", "paper Δ"] == "+3.16"
     assert reference.at["Qwen3-8B", "our Δ"] == "not measured here"
     assert reference.at["the 7B model", "our Δ"] == "n/a (not one of our model configs)"
@@ -200,37 +225,6 @@ def test_missing_cells_are_footnoted_and_failed_runs_excluded(
     assert table.mean.at[("tiny", "gspo"), "avg"] == pytest.approx(run_scores(seed0[0], 16)["avg"])
     assert (("tiny", "grpo"), "avg") not in marks
     assert len(notes) == 4  # one footnote per row, shared by its cells, and GSPO's one-seed Δ
-
-
-def _values_table(values: dict[tuple[str, str], float], digits: int = 1) -> tables.Table:
-    runs = pd.DataFrame(
-        [
-            {
-                "run": f"{m}/{x}",
-                "status": "finished",
-                "name": f"{m}/{x}",
-                "model.name": m,
-                "method.name": x,
-            }
-            for m, x in values
-        ]
-    )
-    scores = pd.DataFrame({"run": runs["run"], "benchmark": "avg", "value": list(values.values())})
-    return tables.build_table(
-        scores, runs, HEAD, "benchmark", name="t", title="t", scale=100.0, digits=digits
-    )
-
-
-def test_ties_at_the_shown_precision_are_all_bold() -> None:
-    table = _values_table({("m", "grpo"): 0.45231, ("m", "gspo"): 0.45229, ("m", "strace"): 0.40})
-    assert table.best["avg"].tolist() == [True, True, False]  # 45.2 and 45.2
-    finer = _values_table({("m", "grpo"): 0.45231, ("m", "gspo"): 0.45229, ("m", "strace"): 0.40}, digits=3)
-    assert finer.best["avg"].tolist() == [True, False, False]  # 45.231 beats 45.229
-
-
-def test_nothing_is_bold_when_all_tie_or_one_value() -> None:
-    assert not _values_table({("m", "grpo"): 0.5, ("m", "gspo"): 0.5}).best.any().any()
-    assert not _values_table({("m", "grpo"): 0.5, ("n", "gspo"): 0.7}).best.any().any()  # one per model
 
 
 def test_status_table_lists_every_unfinished_run(main_sweep: load.Sweep) -> None:
@@ -340,13 +334,9 @@ def test_efficiency_table(sweeps: SyntheticSweeps, main_sweep: load.Sweep) -> No
                     method,
                     col,
                 )
-    # Every run gains 0.05 a step, whatever its start: a tie in steps and prompts (no bold), even
-    # though S-trace starts 0.1-0.2 higher. S-trace's 800 tokens a step make it best in tokens; its
-    # higher rewards and counts make it best in AUC and accuracy. GSPO (one seed) is never bold.
-    tiny = table.best.loc[("tiny", "strace")]
-    assert not tiny[["steps to target", "prompts to target"]].any()
-    assert tiny[["tokens to target (M)", "AUC", "final accuracy (%)", "accuracy (%) per M tokens"]].all()
-    assert not table.best.loc[("tiny", "gspo")].any()
+    # means over seeds without a paired test: nothing is bold
+    assert not table.best.any().any()
+    assert "Nothing is bold: these are means over seeds without a paired test." in table.caption()
     assert table.mean.loc[("tiny-m", "strace")].isna().all()
     assert table.title == (
         "Efficiency (target: training reward ≥ each run's start +0.18 on Tiny Qwen3 (toy), "
@@ -409,8 +399,6 @@ def test_a_run_that_starts_above_the_target_does_not_win_by_starting_there(tmp_p
     both = tables.efficiency_table(sweep, target=0.045, smooth=1)
     assert both.mean.at[("tiny", "strace"), "steps to target"] == 2  # 0.05 * 1 ≥ 0.045
     assert both.mean.at[("tiny", "grpo"), "steps to target"] == 6  # 0.01 * 5 ≥ 0.045
-    assert both.best.at[("tiny", "strace"), "steps to target"]
-    assert not both.best.at[("tiny", "grpo"), "steps to target"]
 
 
 def test_efficiency_smooths_with_a_trailing_window_from_its_first_full_window(tmp_path: Path) -> None:
@@ -450,7 +438,7 @@ def test_tables_on_sweeps_without_some_data(sweeps: SyntheticSweeps, tmp_path: P
 def test_frame_shows_display_names_and_markers(main_sweep: load.Sweep) -> None:
     frame = tables.main_table(main_sweep).frame()
     assert frame.index.names == ["model", "method"]
-    assert list(frame.columns) == ["AIME24", "MATH-500", "Avg.", "Δ avg vs GRPO"]
+    assert list(frame.columns) == ["AIME24", "MATH-500", "Avg.", "Δ avg vs GRPO", "P(> GRPO)"]
     assert frame.at[("Tiny-M Qwen3 (toy)", "GSPO"), "Avg."] == "— [3]"
     assert frame.at[("Tiny Qwen3 (toy)", "GSPO"), "Avg."].endswith(" [1]")
     assert frame.at[("Tiny Qwen3 (toy)", "GSPO"), "Δ avg vs GRPO"].endswith(" [2]")
@@ -480,7 +468,7 @@ def test_ablation_grid_crosses_models_per_method(sweeps: SyntheticSweeps) -> Non
     assert {row[:2] for row in lam.mean.index} == {("tiny", "grpo_lambda")}  # S-trace: λ fixed at 0.99
 
 
-def _runs_table(values: dict[tuple[str, str, int], float], best: str = "column") -> tables.Table:
+def _runs_table(values: dict[tuple[str, str, int], float]) -> tables.Table:
     """A one-column table from {(model, method, seed): value}."""
     runs = pd.DataFrame(
         [
@@ -495,45 +483,19 @@ def _runs_table(values: dict[tuple[str, str, int], float], best: str = "column")
         ]
     )
     scores = pd.DataFrame({"run": runs["run"], "benchmark": "avg", "value": list(values.values())})
-    return tables.build_table(
-        scores, runs, HEAD, "benchmark", name="t", title="t", scale=100.0, digits=1, best=best
-    )
+    return tables.build_table(scores, runs, HEAD, "benchmark", name="t", title="t", scale=100.0, digits=1)
 
 
-def test_bold_compares_only_cells_over_the_same_n() -> None:
+def test_a_mean_alone_is_never_bold() -> None:
+    """The old rule bolded the best 3-seed mean; without a baseline to pair with, nothing is bold."""
     three = {
         ("m", x, s): v + s / 1000
-        for x, v in (("grpo", 0.50), ("gspo", 0.52), ("ptrace", 0.51))
+        for x, v in (("gspo", 0.50), ("ptrace", 0.52), ("strace", 0.90))
         for s in range(3)
     }
-    table = _runs_table({**three, ("m", "strace", 0): 0.90})  # one lucky seed beats every 3-seed mean
-    assert table.count["avg"].tolist() == [3, 3, 3, 1]
-    assert table.best["avg"].tolist() == [False, True, False, False]  # GSPO, not S-trace's one seed
-    assert table.best_rule.startswith(
-        "Bold: the best value per column within each model, compared only among the cells over the "
-        "same number of seeds, the largest n that at least two of them share; a cell over another n "
-        "is never bold"
-    )
-    # two 1-seed and two 3-seed rows: the larger shared n is compared
-    tie = _runs_table(
-        {
-            **{k: v for k, v in three.items() if k[1] != "ptrace"},
-            ("m", "strace", 0): 0.9,
-            ("m", "ptrace", 0): 0.95,
-        }
-    )
-    assert tie.best["avg"].tolist() == [False, True, False, False]
-    # every cell over the same n: the plain rule, the best of all
-    same = _runs_table({("m", "grpo", 0): 0.5, ("m", "strace", 0): 0.9})
-    assert same.best["avg"].tolist() == [False, True]
-    assert same.best_rule.startswith("Bold: the best value per column within each model (ties")
-    # each model compares its own cells: one model's 3 seeds do not silence another's 1-seed runs
-    mixed = _runs_table({**three, ("m2", "grpo", 0): 0.4, ("m2", "strace", 0): 0.6})
-    bold = mixed.best["avg"]
-    assert sorted(row for row in bold.index if bold[row]) == [("m", "gspo"), ("m2", "strace")]
-    # one 3-seed cell beside one 1-seed cell: no n is shared, so nothing is compared
-    lone = _runs_table({**{k: v for k, v in three.items() if k[1] == "grpo"}, ("m", "strace", 0): 0.9})
-    assert not lone.best["avg"].any()
+    table = _runs_table(three)
+    assert not table.best.any().any()
+    assert table.best_rule == ""
 
 
 def test_one_benchmark_has_no_avg_column(tmp_path: Path) -> None:
@@ -545,9 +507,12 @@ def test_one_benchmark_has_no_avg_column(tmp_path: Path) -> None:
     sweep = load.load_sweeps(tmp_path)
     table = tables.main_table(sweep, k=4)
     assert list(table.mean.columns) == ["math500"]
-    assert table.header() == ["model", "method", "MATH-500", "Δ avg vs GRPO"]
+    assert table.header() == ["model", "method", "MATH-500", "Δ avg vs GRPO", "P(> GRPO)"]
     assert table.title == "pass@4 on MATH-500, per model"
-    assert "of its pass@4 on MATH-500 (the one benchmark) minus GRPO's at the same seed" in table.caption()
+    assert (
+        "Δ avg vs GRPO: the pass@4 on MATH-500 minus GRPO's on the same model, paired by seed"
+        in table.caption()
+    )
     # the Δ is still paired by seed, from that benchmark's (= the average's) values
     diffs = []
     for seed in (0, 1):
@@ -555,7 +520,9 @@ def test_one_benchmark_has_no_avg_column(tmp_path: Path) -> None:
         diffs.append(
             statistics.mean(chen_mean(runs["strace"], 4)) - statistics.mean(chen_mean(runs["grpo"], 4))
         )
-    assert table.extra.at[("tiny", "strace"), tables.DELTA] == f"{100 * statistics.mean(diffs):+.1f}"
+    assert table.extra.at[("tiny", "strace"), "Δ avg vs GRPO"].startswith(
+        f"{100 * statistics.mean(diffs):+.1f} ["
+    )
 
 
 def chen_mean(spec: RunSpec, k: int) -> list[float]:
@@ -585,7 +552,7 @@ def test_ablation_rows_are_the_variants_run_at_several_values(tmp_path: Path) ->
     assert notes[marks[(("tiny", "grpo_lambda", "lag"), 0.99)] - 1] == (
         "Tiny Qwen3 (toy) / GRPO-λ (trace form=lag), λ=0.99: no run"
     )
-    assert table.caption().endswith("—: no value from a finished run (see the notes).")
+    assert "—: no value from a finished run (see the notes)." in table.caption()
     want = run_scores(specs[4], 16)["avg"]
     assert table.mean.at[("tiny", "grpo_lambda", "released"), 0.99] == pytest.approx(want)
     form = tables.ablation_table(sweep, "form", k=16)
@@ -600,6 +567,6 @@ def test_ablation_rows_are_the_variants_run_at_several_values(tmp_path: Path) ->
 
 
 def test_a_delta_that_rounds_to_zero_has_no_minus_sign() -> None:
-    assert tables._signed(-0.04, 1) == "+0.0"
-    assert tables._signed(-0.05001, 1) == "-0.1"
-    assert tables._signed(0.26, 1) == "+0.3"
+    assert tables.signed(-0.04, 1) == "+0.0"
+    assert tables.signed(-0.05001, 1) == "-0.1"
+    assert tables.signed(0.26, 1) == "+0.3"
