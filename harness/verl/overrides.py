@@ -168,8 +168,8 @@ def verl_overrides(conf: TrainConfig, run_dir: Path, name: str) -> list[str]:
     """Every override of one verl run, in the order above."""
     return [
         *method_overrides(conf.method),
-        *trainer_overrides(conf),
         *model_overrides(conf),
+        *trainer_overrides(conf),
         *eval_overrides(conf),
         *run_overrides(conf, run_dir, name),
     ]

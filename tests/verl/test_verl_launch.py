@@ -19,7 +19,7 @@ PAPER = ["model=qwen3-4b", "task=math12k", "trainer=paper"]
 
 
 def dry_run(capsys: pytest.CaptureFixture[str], *overrides: str) -> list[str]:
-    assert main([*overrides, "--dry-run", "--run-dir", "/runs/x"]) == 0
+    assert main(["--dry-run", "--run-dir", "/runs/x", *overrides]) == 0
     cmd = shlex.split(capsys.readouterr().out)
     assert cmd[1:3] == ["-m", "verl.trainer.main_ppo"]
     return cmd[3:]
