@@ -1,8 +1,11 @@
 """GPU acceptance: every method, one bf16 training step through TRL (vLLM colocate) and through
 verl's loss path, then ``bench.losses``; throughput and peak memory per method.
 
-    python -m bench.gpu_acceptance                 # a GPU machine: Qwen3-1.7B shapes, random weights
-    python -m bench.gpu_acceptance --tiny          # CPU: the same sections on a tiny model (CI runs it)
+    .venv/bin/python -m bench.gpu_acceptance          # a GPU machine: Qwen3-1.7B shapes, random weights
+    .venv/bin/python -m bench.gpu_acceptance --tiny   # CPU: the same sections on a tiny model
+
+The harness's TRL path needs the main venv and verl its own (it pins transformers<5.11): run from
+the main venv, the verl section runs in .venv-verl (``make install-verl``) when that exists.
 
 Nothing is downloaded: the model is built from a Qwen3 config and saved with a locally trained
 tokenizer. Sections (``--sections``, default all):
@@ -18,6 +21,7 @@ tokenizer. Sections (``--sections``, default all):
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import subprocess
 import sys
 import tempfile
@@ -43,6 +47,7 @@ TINY = {
     "tie_word_embeddings": True,
 }
 SECTIONS = ("trl", "verl", "losses")
+VERL_PY = Path(__file__).resolve().parents[1] / ".venv-verl" / "bin" / "python"
 
 
 @contextmanager
@@ -86,7 +91,9 @@ def trl_section(model: Path, tiny: bool) -> list[dict[str, float | str]]:
     for name in sorted(METHODS):
         _reset_peak()
         seconds, _ = _time(name, str(model), 1, ov)
-        rows.append({"method": name, "s/step": seconds, "tok/s (max)": samples / seconds, "peak GiB": _peak_gib()})
+        rows.append(
+            {"method": name, "s/step": seconds, "tok/s (max)": samples / seconds, "peak GiB": _peak_gib()}
+        )
     return rows
 
 
@@ -110,12 +117,22 @@ def verl_section(model: Path, tiny: bool) -> list[dict[str, float | str]]:
         if device == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
-        rows.append({"method": name, "loss": loss, "s/step": seconds, "tok/s": B * (P + T) / seconds, "peak GiB": _peak_gib()})
+        rows.append(
+            {
+                "method": name,
+                "loss": loss,
+                "s/step": seconds,
+                "tok/s": B * (P + T) / seconds,
+                "peak GiB": _peak_gib(),
+            }
+        )
     return rows
 
 
 def losses_section(tiny: bool) -> int:
-    cmd = [sys.executable, "-m", "bench.losses"] + (["--quick"] if tiny else ["--device", "cuda", "--dtype", "bfloat16"])
+    cmd = [sys.executable, "-m", "bench.losses"] + (
+        ["--quick"] if tiny else ["--device", "cuda", "--dtype", "bfloat16"]
+    )
     print("$ " + " ".join(cmd[1:]), flush=True)
     return subprocess.run(cmd).returncode
 
@@ -130,10 +147,16 @@ def print_table(title: str, rows: list[dict[str, float | str]]) -> None:
         print("".join(f"{v:>14.4g}" if isinstance(v, float) else f"{v:>14}" for v in row.values()))
 
 
+def _has_verl() -> bool:
+    return importlib.util.find_spec("verl") is not None
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tiny", action="store_true", help="a tiny model on CPU (what CI checks)")
-    p.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {', '.join(SECTIONS)}")
+    p.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"comma-separated, from {', '.join(SECTIONS)}"
+    )
     args = p.parse_args(argv)
     sections = args.sections.split(",")
     unknown = sorted(set(sections) - set(SECTIONS))
@@ -144,9 +167,18 @@ def main(argv: list[str] | None = None) -> int:
     with random_model(args.tiny) as model:
         shape = "tiny Qwen3" if args.tiny else "Qwen3-1.7B-shaped (random init)"
         print(f"model: {shape}; device: {'cuda' if torch.cuda.is_available() else 'cpu'}", flush=True)
-        if "trl" in sections:
-            print_table("TRL (HarnessGRPOTrainer), one optimizer step per method", trl_section(model, args.tiny))
-        if "verl" in sections:
+        if "trl" in sections and _has_verl():
+            print("\nTRL section skipped: this is the verl venv (transformers<5.11); run it from .venv")
+        elif "trl" in sections:
+            print_table(
+                "TRL (HarnessGRPOTrainer), one optimizer step per method", trl_section(model, args.tiny)
+            )
+        if "verl" in sections and not _has_verl() and VERL_PY.exists():
+            tiny = ["--tiny"] if args.tiny else []
+            subprocess.run(
+                [str(VERL_PY), "-m", "bench.gpu_acceptance", "--sections", "verl", *tiny], check=True
+            )
+        elif "verl" in sections:
             try:
                 rows = verl_section(model, args.tiny)
             except ModuleNotFoundError as err:

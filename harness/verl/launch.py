@@ -25,6 +25,7 @@ from omegaconf import DictConfig
 
 from harness.config import TrainConfig, register_configs, validate
 from harness.errors import one_line_errors
+from harness.run_dir import RunRecord
 from harness.verl.overrides import verl_overrides
 
 ENTRY = [sys.executable, "-m", "verl.trainer.main_ppo"]
@@ -46,8 +47,12 @@ def compose(overrides: list[str]) -> tuple[DictConfig, TrainConfig]:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="harness-verl", description=__doc__.split("\n\n")[0])
     p.add_argument("overrides", nargs="*", help="harness Hydra overrides (method=..., model=..., ...)")
-    p.add_argument("--dry-run", action="store_true", help="print the verl command line; write and run nothing")
-    p.add_argument("--slurm", action="store_true", help="write <run dir>/verl/job.sbatch (Ray on SLURM) and sbatch it")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the verl command line; write and run nothing"
+    )
+    p.add_argument(
+        "--slurm", action="store_true", help="write <run dir>/verl/job.sbatch (Ray on SLURM) and sbatch it"
+    )
     p.add_argument("--run-dir", type=Path, default=None, help="default: outputs/verl/<run name>")
     argv = sys.argv[1:] if argv is None else argv
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     return run_local(run_dir, cmd, record)
 
 
-def run_local(run_dir: Path, cmd: list[str], record: object) -> int:
+def run_local(run_dir: Path, cmd: list[str], record: RunRecord) -> int:
     """verl on this machine (it starts its own Ray), then its metrics into the run dir."""
     from harness.verl.rundir import FILE_LOGGER, convert, finish
 

@@ -55,7 +55,9 @@ def method_of(mode: str) -> str:
     name = mode.removeprefix(LOSS_PREFIX)
     if not mode.startswith(LOSS_PREFIX) or name not in METHODS:
         known = ", ".join(loss_mode(m) for m in sorted(METHODS))
-        raise ValueError(f"actor_rollout_ref.actor.policy_loss.loss_mode: {mode!r} is not a harness method; known: {known}")
+        raise ValueError(
+            f"actor_rollout_ref.actor.policy_loss.loss_mode: {mode!r} is not a harness method; known: {known}"
+        )
     return name
 
 
@@ -94,17 +96,16 @@ def method_config(method: str, config: Any, loss_agg_mode: str) -> MethodConfig:
         raise ValueError(f"{loss_mode(method)}: {err}") from None
 
 
-def global_counts(config: Any, mask: Tensor) -> dict[str, float]:
-    """The aggregation denominators per rank: verl's global counts over dp_size, or local counts."""
+def global_counts(config: Any, mask: Tensor) -> tuple[float, float]:
+    """(n_tokens, n_seqs) per rank: verl's global counts over dp_size, or the local counts."""
     info = dict(config.get("global_batch_info", None) or {})
     dp = float(info.get("dp_size") or 1)
     tokens, seqs = info.get("batch_num_tokens"), info.get("global_batch_size")
     valid = mask.bool()
-    return {
-        "n_tokens": float(valid.sum().clamp(min=1)) if tokens is None else float(tokens) / dp,
-        # verl's local fallback counts only sequences with a response token
-        "n_seqs": float(valid.any(-1).sum().clamp(min=1)) if seqs is None else float(seqs) / dp,
-    }
+    n_tokens = float(valid.sum().clamp(min=1)) if tokens is None else float(tokens) / dp
+    # verl's local fallback counts only the sequences with a response token
+    n_seqs = float(valid.any(-1).sum().clamp(min=1)) if seqs is None else float(seqs) / dp
+    return n_tokens, n_seqs
 
 
 def needs_entropy(method: str) -> bool:
@@ -147,6 +148,7 @@ def make_policy_loss(method: str) -> Any:
                 "actor_rollout_ref.actor.policy_loss._target_=harness.verl.HarnessPolicyLossConfig "
                 "(harness-verl sets both)"
             )
+        n_tokens, n_seqs = global_counts(config, response_mask)
         loss, metrics = policy_loss(
             cfg,
             log_prob,
@@ -155,7 +157,8 @@ def make_policy_loss(method: str) -> Any:
             response_mask,
             entropy=entropy,
             max_len=config.get("loss_scale_factor", None),
-            **global_counts(config, response_mask),
+            n_tokens=n_tokens,
+            n_seqs=n_seqs,
         )
         out = {f"actor/harness/{k}": v for k, v in metrics.items()}
         out["actor/pg_clipfrac"] = metrics["clip_frac"]

@@ -54,7 +54,11 @@ def method_overrides(method: MethodConfig) -> list[str]:
     if method.dual_clip is not None:  # else verl's clip_ratio_c (3.0) stays: its PPO losses always dual-clip
         out.append(f"{ACTOR}.clip_ratio_c={value(method.dual_clip)}")
     if method.beta > 0:  # verl's k3 ("low_var_kl", clamped to ±10), added by verl's ppo_loss
-        out += [f"{ACTOR}.use_kl_loss=true", f"{ACTOR}.kl_loss_coef={value(method.beta)}", f"{ACTOR}.kl_loss_type=low_var_kl"]
+        out += [
+            f"{ACTOR}.use_kl_loss=true",
+            f"{ACTOR}.kl_loss_coef={value(method.beta)}",
+            f"{ACTOR}.kl_loss_type=low_var_kl",
+        ]
     for f in fields(method):
         if f.name not in {"name", *MAPPED} and getattr(method, f.name) != f.default:
             out.append(f"+{ACTOR}.policy_loss.method.{f.name}={value(getattr(method, f.name))}")
@@ -74,15 +78,23 @@ def trainer_overrides(conf: TrainConfig) -> list[str]:
     """Batch geometry, optimiser, sampling, advantages."""
     t = conf.trainer
     if t.prompts_per_step % t.mini_batches:
-        raise ConfigError(f"trainer.prompts_per_step={t.prompts_per_step} must be divisible by trainer.mini_batches={t.mini_batches}")
+        raise ConfigError(
+            f"trainer.prompts_per_step={t.prompts_per_step} must be divisible by trainer.mini_batches={t.mini_batches}"
+        )
     if t.scale_rewards == "batch":
-        raise ConfigError("trainer.scale_rewards: 'batch' has no verl equivalent (verl's GRPO scales per group or not at all)")
+        raise ConfigError(
+            "trainer.scale_rewards: 'batch' has no verl equivalent (verl's GRPO scales per group or not at all)"
+        )
     if t.lr_scheduler not in SCHEDULERS:
         raise ConfigError(f"trainer.lr_scheduler: verl has {', '.join(SCHEDULERS)}, got {t.lr_scheduler!r}")
     if t.format_reward_weight:
-        raise ConfigError("trainer.format_reward_weight: the verl reward (harness/verl/reward.py) is correctness only; set it to 0")
+        raise ConfigError(
+            "trainer.format_reward_weight: the verl reward (harness/verl/reward.py) is correctness only; set it to 0"
+        )
     if t.trl:
-        raise ConfigError("trainer.trl: TRL's own arguments have no verl meaning; pass verl overrides after `--`")
+        raise ConfigError(
+            "trainer.trl: TRL's own arguments have no verl meaning; pass verl overrides after `--`"
+        )
     per_rollout = t.mini_batches * t.ppo_epochs
     return [
         "algorithm.adv_estimator=grpo",

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from harness.config import TrainConfig
@@ -69,7 +70,13 @@ def prepare(run_dir: Path, cfg: DictConfig, conf: TrainConfig, cmd: list[str]) -
     atomic_write(run_dir / CONFIG_FILE, lambda tmp: tmp.write_text(OmegaConf.to_yaml(cfg, resolve=True)))
     record = RunRecord(run_dir)
     group = conf.logger.wandb.group
-    record.start(run_name(conf), group, run_tags(conf), conf.trainer.steps, config_hash=config_hash(semantic_config(cfg)))
+    record.start(
+        run_name(conf),
+        group,
+        run_tags(conf),
+        conf.trainer.steps,
+        config_hash=config_hash(semantic_config(cfg)),
+    )
     return record
 
 
@@ -80,10 +87,14 @@ def finish(record: RunRecord, code: int) -> None:
         record.fail(f"verl exited with status {code}")
 
 
+def _config(run_dir: Path) -> dict[str, Any]:
+    return yaml.safe_load((run_dir / CONFIG_FILE).read_text())
+
+
 def _scale(run_dir: Path) -> int:
     """Optimizer steps per verl step (rollout)."""
-    t = OmegaConf.load(run_dir / CONFIG_FILE).trainer
-    return int(t.mini_batches) * int(t.ppo_epochs)
+    t = _config(run_dir)["trainer"]
+    return int(t["mini_batches"]) * int(t["ppo_epochs"])
 
 
 def train_rows(run_dir: Path) -> list[dict[str, Any]]:
@@ -95,7 +106,11 @@ def train_rows(run_dir: Path) -> list[dict[str, Any]]:
         data = entry["data"]
         row: dict[str, Any] = {"step": int(entry["step"]) * scale}
         row |= {ours: data[theirs] for theirs, ours in TRAIN_KEYS.items() if theirs in data}
-        row |= {f"train/method/{k.removeprefix('actor/harness/')}": v for k, v in data.items() if k.startswith("actor/harness/")}
+        row |= {
+            f"train/method/{k.removeprefix('actor/harness/')}": v
+            for k, v in data.items()
+            if k.startswith("actor/harness/")
+        }
         rows.append(row)
     return rows
 
@@ -108,7 +123,9 @@ def _benchmark_of(problems: dict[str, tuple[str, str]], prompt: str) -> tuple[st
     return ("val", prompt)
 
 
-def eval_step(run_dir: Path, dump: Path, conf_k: list[int], problems: dict[str, tuple[str, str]]) -> dict[str, Any]:
+def eval_step(
+    run_dir: Path, dump: Path, conf_k: list[int], problems: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
     """eval/step-N/records.parquet from one validation dump, and its metrics row (pass@k per benchmark)."""
     samples: dict[tuple[str, str], list[float]] = defaultdict(list)
     step = 0
@@ -140,17 +157,15 @@ def eval_step(run_dir: Path, dump: Path, conf_k: list[int], problems: dict[str, 
 
 def convert(run_dir: Path) -> list[dict[str, Any]]:
     """metrics.jsonl (and eval/step-N/) from verl's outputs; the rows written."""
-    conf = OmegaConf.load(run_dir / CONFIG_FILE)
+    conf = _config(run_dir)
     problems = {}
-    for name in conf.get("benchmark", {}):
-        for path in [run_dir / "verl" / "data" / f"val-{name}.parquet"]:
-            if path.exists():
-                frame = pd.read_parquet(path)
-                for prompt, extra in zip(frame["prompt"], frame["extra_info"], strict=True):
-                    problems[prompt[0]["content"]] = (name, str(extra["id"]))
+    for name in conf.get("benchmark") or {}:
+        frame = pd.read_parquet(run_dir / "verl" / "data" / f"val-{name}.parquet")
+        for prompt, extra in zip(frame["prompt"], frame["extra_info"], strict=True):
+            problems[prompt[0]["content"]] = (name, str(extra["id"]))
     rows = train_rows(run_dir)
     dumps = sorted((run_dir / VALIDATION).glob("*.jsonl"), key=lambda p: int(p.stem))
-    rows += [eval_step(run_dir, d, list(conf.eval.k), problems) for d in dumps]
+    rows += [eval_step(run_dir, d, list(conf["eval"]["k"]), problems) for d in dumps]
     text = "".join(json.dumps(r) + "\n" for r in rows)
     atomic_write(run_dir / METRICS_FILE, lambda tmp: tmp.write_text(text))
     return rows
@@ -193,6 +208,7 @@ def write_sbatch(run_dir: Path, conf: TrainConfig, cmd: list[str]) -> Path:
 
     r = conf.model.resources
     script = run_dir / "verl" / "job.sbatch"
+    script.parent.mkdir(parents=True, exist_ok=True)
     script.write_text(
         SBATCH.format(
             name=run_dir.name,

@@ -28,13 +28,6 @@ def test_tiny_run_prints_a_row_per_method(capsys: pytest.CaptureFixture[str]) ->
     assert all(float(r[2]) > 0 and float(r[3]) > 0 for r in rows)  # s/step, tok/s
 
 
-@pytest.mark.slow
-def test_tiny_run_trl_section(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--tiny", "--sections", "trl"]) == 0
-    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.split()[:1] and line.split()[0] in METHODS]
-    assert sorted(r[0] for r in rows) == sorted(METHODS)
-
-
 def test_without_a_gpu_the_full_run_says_use_tiny(capsys: pytest.CaptureFixture[str]) -> None:
     if torch.cuda.is_available():
         pytest.skip("a GPU is here")

@@ -37,8 +37,16 @@ def test_strace_dry_run_composes_in_verls_config(capsys: pytest.CaptureFixture[s
     assert actor.policy_loss.loss_mode == "harness_strace"
     assert actor.policy_loss.method == {"lam": 0.9}
     assert actor.calculate_entropy is True
-    assert (actor.clip_ratio_low, actor.clip_ratio_high, actor.loss_agg_mode) == (0.2, 0.2, "seq-mean-token-mean")
-    assert (cfg.data.train_batch_size, actor.ppo_mini_batch_size, cfg.actor_rollout_ref.rollout.n) == (128, 32, 8)
+    assert (actor.clip_ratio_low, actor.clip_ratio_high, actor.loss_agg_mode) == (
+        0.2,
+        0.2,
+        "seq-mean-token-mean",
+    )
+    assert (cfg.data.train_batch_size, actor.ppo_mini_batch_size, cfg.actor_rollout_ref.rollout.n) == (
+        128,
+        32,
+        8,
+    )
     assert cfg.trainer.total_training_steps == 500  # 2000 optimizer steps / 4 mini-batches
     assert cfg.data.max_response_length == 4096
     assert cfg.actor_rollout_ref.model.path == "Qwen/Qwen3-4B"
@@ -52,7 +60,9 @@ def test_strace_dry_run_composes_in_verls_config(capsys: pytest.CaptureFixture[s
 def test_gspo_and_grpo_lambda_map_their_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     actor = verl_config(dry_run(capsys, "method=gspo", *PAPER)).actor_rollout_ref.actor
     assert (actor.clip_ratio_low, actor.clip_ratio_high, actor.calculate_entropy) == (3e-4, 4e-4, False)
-    actor = verl_config(dry_run(capsys, "method=grpo_lambda", "method.form=lag", *PAPER)).actor_rollout_ref.actor
+    actor = verl_config(
+        dry_run(capsys, "method=grpo_lambda", "method.form=lag", *PAPER)
+    ).actor_rollout_ref.actor
     assert actor.loss_agg_mode == "token-mean"
     assert dict(actor.policy_loss.method) == {"form": "lag"}  # adv_clamp -0.1 is the method's default
 
@@ -83,6 +93,9 @@ def test_unmappable_choices_are_config_errors(overrides: list[str], match: str) 
 
 def test_a_missing_harness_fails_loudly_at_instantiation(capsys: pytest.CaptureFixture[str]) -> None:
     """The loud route names a class; when it cannot be imported, verl's config build stops there."""
-    ov = [o.replace("harness.verl.HarnessPolicyLossConfig", "harness_missing.HarnessPolicyLossConfig") for o in dry_run(capsys, "method=grpo", *PAPER)]
+    ov = [
+        o.replace("harness.verl.HarnessPolicyLossConfig", "harness_missing.HarnessPolicyLossConfig")
+        for o in dry_run(capsys, "method=grpo", *PAPER)
+    ]
     with pytest.raises(Exception, match="harness_missing"):
         omega_conf_to_dataclass(verl_config(ov).actor_rollout_ref.actor)

@@ -11,11 +11,11 @@ import pytest
 import torch
 from verl.trainer.ppo.core_algos import POLICY_LOSS_REGISTRY, get_policy_loss_fn
 from verl.workers.utils.losses import ppo_loss
+from verl_batches import AGG_MODES, actor_config, ppo_inputs, random_batch
 
 from harness.methods import METHODS, get_method_config, policy_loss
 from harness.verl import HarnessPolicyLossConfig, loss_mode
 from harness.verl.entropy import ppo_loss_with_entropy
-from verl_batches import AGG_MODES, actor_config, ppo_inputs, random_batch
 
 CLIPS = {"clip_ratio_low": 0.2, "clip_ratio_high": 0.28, "clip_ratio_c": 3.0}
 
@@ -28,7 +28,9 @@ def loss_and_grad(mode: str, agg: str, batch: dict, *, dp_size: int = 1, **knobs
     for r in range(dp_size):
         logp = batch["logp"].clone().requires_grad_(True)
         config = actor_config(mode, agg, **{**CLIPS, **knobs})
-        output, data = ppo_inputs(batch, logp, slice(r * shard, (r + 1) * shard), dp_size=dp_size, global_info=dp_size > 1)
+        output, data = ppo_inputs(
+            batch, logp, slice(r * shard, (r + 1) * shard), dp_size=dp_size, global_info=dp_size > 1
+        )
         loss, _ = ppo_loss(config, output, data)
         loss.backward()
         out.append((loss.detach(), logp.grad))
@@ -59,7 +61,7 @@ def test_harness_grpo_equals_verl_vanilla(agg: str, dp_size: int) -> None:
 def test_dp_shards_sum_to_the_whole_batch(agg: str) -> None:
     """What DDP averages over 4 ranks (each with verl's global counts) is the one-rank loss."""
     batch = random_batch()
-    (whole, whole_grad), = loss_and_grad("harness_grpo", agg, batch)
+    ((whole, whole_grad),) = loss_and_grad("harness_grpo", agg, batch)
     shards = loss_and_grad("harness_grpo", agg, batch, dp_size=4)
     torch.testing.assert_close(sum(loss for loss, _ in shards) / 4, whole, rtol=1e-9, atol=1e-9)
     torch.testing.assert_close(sum(g for _, g in shards) / 4, whole_grad, rtol=1e-9, atol=1e-12)
@@ -90,8 +92,7 @@ def test_every_method_runs_through_verl_as_the_harness_computes_it(method: str, 
         logp = batch["logp"].clone().requires_grad_(True)
         output, data = ppo_inputs(batch, logp, rows, dp_size=dp_size, global_info=dp_size > 1)
         loss, metrics = ppo_loss_with_entropy(actor_config(loss_mode(method), agg, **CLIPS), output, data)
-        cfg = get_method_config(
-            method, clip_low=0.2, clip_high=0.28, dual_clip=3.0, loss_agg=agg)
+        cfg = get_method_config(method, clip_low=0.2, clip_high=0.28, dual_clip=3.0, loss_agg=agg)
         ref_logp = batch["logp"][rows].clone().requires_grad_(True)
         mask = batch["mask"][rows]
         ref, _ = policy_loss(
@@ -114,7 +115,9 @@ def test_strace_without_entropies_errors_clearly() -> None:
     batch = random_batch()
     logp = batch["logp"].clone().requires_grad_(True)
     output, data = ppo_inputs(batch, logp, slice(None))
-    with pytest.raises(ValueError, match=r"harness_strace needs the actor's per-token entropies.*calculate_entropy=true"):
+    with pytest.raises(
+        ValueError, match=r"harness_strace needs the actor's per-token entropies.*calculate_entropy=true"
+    ):
         ppo_loss(actor_config("harness_strace", "token-mean"), output, data)
 
 
@@ -136,7 +139,9 @@ def test_method_knobs_come_from_the_policy_loss_config() -> None:
         pl = HarnessPolicyLossConfig(loss_mode="harness_ptrace", method=knobs)
         fn = get_policy_loss_fn("harness_ptrace")
         config = actor_config("harness_ptrace", "token-mean", policy_loss=pl, **CLIPS)
-        values[str(knobs)] = fn(batch["old"], batch["logp"], batch["adv"], batch["mask"], "token-mean", config)[0]
+        values[str(knobs)] = fn(
+            batch["old"], batch["logp"], batch["adv"], batch["mask"], "token-mean", config
+        )[0]
     grpo = get_policy_loss_fn("harness_grpo")
     config = actor_config("harness_grpo", "token-mean", **CLIPS)
     expected = grpo(batch["old"], batch["logp"], batch["adv"], batch["mask"], "token-mean", config)[0]
@@ -147,9 +152,17 @@ def test_method_knobs_come_from_the_policy_loss_config() -> None:
 @pytest.mark.parametrize(
     ("loss_mode_", "knobs", "match"),
     [
-        ("harness_grpo_lambda", {"lamda": 0.9}, r"policy_loss\.method: unknown parameter\(s\) lamda for method 'grpo_lambda'"),
+        (
+            "harness_grpo_lambda",
+            {"lamda": 0.9},
+            r"policy_loss\.method: unknown parameter\(s\) lamda for method 'grpo_lambda'",
+        ),
         ("harness_ptrace", {"lam": 1.5}, r"policy_loss\.method: lam"),
-        ("harness_gspo", {"clip_low": 0.1}, r"policy_loss\.method\.clip_low: set actor_rollout_ref\.actor\.clip_ratio_low instead"),
+        (
+            "harness_gspo",
+            {"clip_low": 0.1},
+            r"policy_loss\.method\.clip_low: set actor_rollout_ref\.actor\.clip_ratio_low instead",
+        ),
         ("harness_nope", {}, r"loss_mode: 'harness_nope' is not a harness method; known: harness_grpo"),
         ("vanilla", {}, r"'vanilla' is not a harness method"),
     ],

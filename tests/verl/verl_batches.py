@@ -18,7 +18,12 @@ def actor_config(loss_mode: str, agg: str, policy_loss: Any = None, **knobs: Any
     """verl's actor config (the dataclass its engine worker builds) for one loss mode."""
     pl = policy_loss if policy_loss is not None else PolicyLossConfig(loss_mode=loss_mode)
     return FSDPActorConfig(
-        strategy="fsdp", rollout_n=1, ppo_micro_batch_size_per_gpu=1, loss_agg_mode=agg, policy_loss=pl, **knobs
+        strategy="fsdp",
+        rollout_n=1,
+        ppo_micro_batch_size_per_gpu=1,
+        loss_agg_mode=agg,
+        policy_loss=pl,
+        **knobs,
     )
 
 
@@ -35,7 +40,13 @@ def random_batch(B: int = 8, T: int = 12, *, scale: float = 0.3, seed: int = 0) 
     adv[1] = -abs(adv[1])
     logp[1, :2] = old[1, :2] + 1.5  # ρ ≈ 4.5 > clip_ratio_c = 3 with A < 0
     entropy = torch.rand(B, T, generator=g, dtype=torch.float64) * 2
-    return {"logp": logp, "old": old, "adv": adv[:, None].expand(B, T) * mask, "mask": mask, "entropy": entropy}
+    return {
+        "logp": logp,
+        "old": old,
+        "adv": adv[:, None].expand(B, T) * mask,
+        "mask": mask,
+        "entropy": entropy,
+    }
 
 
 def _flat(per_token: Tensor, lengths: Tensor) -> Tensor:
