@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import verl
 from hydra import compose, initialize_config_dir
-from verl.utils.config import omega_conf_to_dataclass
+from verl.trainer.ppo.utils import need_critic, need_reference_policy
+from verl.utils.config import omega_conf_to_dataclass, validate_config
 
 from harness.errors import ConfigError
 from harness.verl import HarnessPolicyLossConfig
@@ -51,6 +52,8 @@ def test_strace_dry_run_composes_in_verls_config(capsys: pytest.CaptureFixture[s
     assert cfg.data.max_response_length == 4096
     assert cfg.actor_rollout_ref.model.path == "Qwen/Qwen3-4B"
     assert cfg.trainer.default_local_dir == "/runs/x/checkpoints"
+    # what verl's main_ppo checks before it starts Ray
+    validate_config(config=cfg, use_reference_policy=need_reference_policy(cfg), use_critic=need_critic(cfg))
     # verl's own instantiation of the actor config: the loud route builds our class, knobs validated
     built = omega_conf_to_dataclass(actor)
     assert isinstance(built.policy_loss, HarnessPolicyLossConfig)

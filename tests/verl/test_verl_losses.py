@@ -121,6 +121,14 @@ def test_strace_without_entropies_errors_clearly() -> None:
         ppo_loss(actor_config("harness_strace", "token-mean"), output, data)
 
 
+def test_the_config_class_installs_the_entropy_hook_in_the_engine_worker() -> None:
+    """verl's engine worker builds the actor config (our class) just before it binds ppo_loss."""
+    import verl.workers.engine_workers as workers
+
+    HarnessPolicyLossConfig(loss_mode="harness_strace")
+    assert workers.ppo_loss is ppo_loss_with_entropy
+
+
 def test_unmappable_inputs_are_errors() -> None:
     batch = random_batch()
     fn = get_policy_loss_fn("harness_grpo")
