@@ -91,9 +91,19 @@ def method_config(method: str, config: Any, loss_agg_mode: str) -> MethodConfig:
         "beta": 0.0,
     }
     try:
-        return get_method_config(method, **knobs, **shared)
+        cfg = get_method_config(method, **knobs, **shared)
     except ValueError as err:
         raise ValueError(f"{loss_mode(method)}: {err}") from None
+    if (
+        loss_agg_mode == "token-mean"
+        and getattr(cfg, "loss_mask", False)
+        and getattr(cfg, "mask_norm", "") == "eligible"
+    ):
+        raise ValueError(
+            f"{KNOBS_KEY}.mask_norm: 'eligible' counts only the eligible tokens, but verl's token-mean divides "
+            "by all response tokens of the global batch; use mask_norm=all or another loss_agg_mode"
+        )
+    return cfg
 
 
 def global_counts(config: Any, mask: Tensor) -> tuple[float, float]:

@@ -135,6 +135,13 @@ def test_unmappable_inputs_are_errors() -> None:
     args = (batch["old"], batch["logp"], batch["adv"], batch["mask"])
     with pytest.raises(ValueError, match="'token-sum' has no harness equivalent"):
         fn(*args, "token-sum", actor_config("harness_grpo", "token-sum"))
+    pl = HarnessPolicyLossConfig(
+        loss_mode="harness_strace", method={"loss_mask": True, "mask_norm": "eligible"}
+    )
+    with pytest.raises(ValueError, match=r"mask_norm: 'eligible' counts only the eligible tokens"):
+        get_policy_loss_fn("harness_strace")(
+            *args, "token-mean", actor_config("x", "token-mean", policy_loss=pl)
+        )
     with pytest.raises(ValueError, match="rollout correction weights"):
         fn(*args, "token-mean", actor_config("harness_grpo", "token-mean"), torch.ones_like(batch["old"]))
 
