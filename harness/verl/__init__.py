@@ -14,9 +14,21 @@ install-verl``); it copies no verl code.
   hook S-trace needs (``harness.verl.entropy``).
 - ``harness.verl.launch`` (``harness-verl``) turns the harness's Hydra choices into
   ``python -m verl.trainer.main_ppo`` overrides, locally or on SLURM.
+
+The names below import verl on first use (PEP 562), so ``harness-verl`` can say that verl is missing.
 """
 
-from harness.verl.config import HarnessPolicyLossConfig
-from harness.verl.losses import LOSS_PREFIX, loss_mode, method_of, register_all
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = ["LOSS_PREFIX", "HarnessPolicyLossConfig", "loss_mode", "method_of", "register_all"]
+_HOME = {"HarnessPolicyLossConfig": "config", "LOSS_PREFIX": "losses", "loss_mode": "losses"}
+_HOME |= {"method_of": "losses", "register_all": "losses"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)

@@ -15,6 +15,7 @@ holds what docs/run_dir.md asks for: config.yaml, run.json, metrics.jsonl and ev
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shlex
 import subprocess
@@ -26,7 +27,6 @@ from omegaconf import DictConfig
 from harness.config import TrainConfig, register_configs, validate
 from harness.errors import one_line_errors
 from harness.run_dir import RunRecord
-from harness.verl.overrides import verl_overrides
 
 ENTRY = [sys.executable, "-m", "verl.trainer.main_ppo"]
 
@@ -64,6 +64,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def command(conf: TrainConfig, run_dir: Path, extra: list[str]) -> list[str]:
     """The verl command line of this run."""
     from harness.train import run_name
+    from harness.verl.overrides import verl_overrides
 
     return [*ENTRY, *verl_overrides(conf, run_dir, run_name(conf)), *extra]
 
@@ -104,6 +105,13 @@ def run_local(run_dir: Path, cmd: list[str], record: RunRecord) -> int:
 def cli() -> None:
     """``harness-verl``: a config error is one line (``[harness] error: ...``) and exit status 1."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if importlib.util.find_spec("verl") is None:
+        print(
+            "[harness] error: verl is not installed in this venv; `make install-verl`, then run "
+            ".venv-verl/bin/harness-verl",
+            file=sys.stderr,
+        )
+        sys.exit(1)
     sys.exit(one_line_errors(main))
 
 

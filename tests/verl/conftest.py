@@ -7,5 +7,13 @@ from __future__ import annotations
 
 import importlib.util
 
-if importlib.util.find_spec("verl") is None:
+
+def _verl_installed() -> bool:
+    """The real package, not this directory (tests/ is on sys.path: ``verl`` finds tests/verl as a
+    namespace package when verl is not installed)."""
+    spec = importlib.util.find_spec("verl")
+    return spec is not None and spec.origin is not None
+
+
+if not _verl_installed():
     collect_ignore_glob = ["test_*.py"]
