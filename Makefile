@@ -2,6 +2,10 @@
 VENV       ?= .venv
 PY         := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed
+# verl (harness/verl/, tests/verl/) pins transformers<5.11: its own venv, made by `make install-verl`.
+VERL_VENV  ?= .venv-verl
+VERL_PY    := $(VERL_VENV)/bin/python
+VERL_STAMP := $(VERL_VENV)/.installed
 # torch first (CPU build here; on a GPU machine this is the CUDA build), then pinned.
 TORCH_SPEC ?= torch==2.13.0
 OFFLINE    := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
@@ -11,7 +15,7 @@ SWEEP_DIRS ?= multirun
 OUT        ?= tables
 BASELINE   ?= grpo
 
-.PHONY: install train test test-fast lint format sweep sweep-plan tables bench clean
+.PHONY: install install-verl test-verl train test test-fast lint format sweep sweep-plan tables bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,12 +26,27 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+$(VERL_STAMP): pyproject.toml constraints.txt
+	test -x $(VERL_PY) || python3 -m venv $(VERL_VENV)
+	$(VERL_PY) -m pip install -q --upgrade pip
+	$(VERL_PY) -m pip install -q "$(TORCH_SPEC)"
+	$(VERL_PY) -m pip install -q -c constraints.txt -e '.[dev,verl]'
+	touch $(VERL_STAMP)
+
+## The verl venv: the harness plus verl 0.9.1 (harness-verl, tests/verl); the main venv skips tests/verl
+install-verl: $(VERL_STAMP)
+
 ## The embedded CPU default: tiny Qwen3, arithmetic task, warm start + RL, minutes on 2 cores.
 train: $(STAMP)
 	$(OFFLINE) $(PY) -m harness.train $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(VERL_STAMP)
 	$(OFFLINE) WANDB_MODE=offline $(PY) -m pytest $(ARGS)
+	$(OFFLINE) WANDB_MODE=offline $(VERL_PY) -m pytest tests/verl
+
+## harness methods as verl policy losses, through verl's own loss path (in the verl venv)
+test-verl: $(VERL_STAMP)
+	$(OFFLINE) WANDB_MODE=offline $(VERL_PY) -m pytest tests/verl $(ARGS)
 
 ## The edit loop: everything but the real training runs (markers slow and e2e), under two minutes
 test-fast: $(STAMP)
