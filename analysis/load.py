@@ -1,6 +1,7 @@
 """Load sweep directories into tidy pandas frames, one bad run never stopping the rest.
 
-The run directory format is the contract in ``docs/run_dir.md``. Every frame is
+The run directory format is the contract in ``docs/run_dir.md``, whose file names, metric keys
+and tolerant metrics reader are ``harness.contract``'s. Every frame is
 keyed by ``run`` (the run directory as a string), so they join on that column:
 
 * ``runs``     one row per run: location, run.json fields, and every key of its
@@ -39,6 +40,8 @@ import pyarrow.parquet as pq
 import yaml
 
 from analysis.variants import HEAD, SEED, identity_keys
+from harness import contract
+from harness.contract import CHECKPOINTS, CONFIG_FILE, EVAL_DIR, FINAL, METRICS_FILE, RECORDS, RUN_FILE
 
 RUN_COLUMNS = [
     "run",
@@ -57,7 +60,7 @@ RECORD_COLUMNS = ["step", "benchmark", "problem_id", "n", "c", "mean_length", "m
 FINISHED = "finished"
 BROKEN = "broken"
 UNKNOWN = "unknown"
-_SKIP_DIRS = {".hydra", "checkpoints", "final", "eval", "wandb", "__pycache__"}
+_SKIP_DIRS = {".hydra", CHECKPOINTS, FINAL, EVAL_DIR, "wandb", "__pycache__"}
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -135,7 +138,7 @@ def find_run_dirs(sweep_dirs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     found: list[Path] = []
     for root in sweep_dirs:
         for dirpath, dirnames, filenames in os.walk(os.fspath(root)):
-            if "run.json" in filenames or "config.yaml" in filenames:
+            if RUN_FILE in filenames or CONFIG_FILE in filenames:
                 found.append(Path(dirpath))
                 dirnames.clear()
             else:
@@ -208,51 +211,21 @@ def _read_config(path: Path) -> dict:
     return cfg
 
 
-def _valid_line(record: object) -> bool:
-    step = record.get("step") if isinstance(record, dict) else None
-    return isinstance(step, int) and not isinstance(step, bool)
-
-
-def _parse_line(path: Path, number: int, line: str) -> dict:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise BrokenRun(f"{path}:{number}: invalid JSON ({err.msg})") from None
-    if not _valid_line(record):
-        raise BrokenRun(f"{path}:{number}: not a metrics line (a JSON object with an integer step)")
-    return record
-
-
 def read_metrics_file(path: Path) -> tuple[list[dict], list[str]]:
-    """The lines of one metrics.jsonl, and a warning if its torn last line was dropped.
-
-    One ``json.loads`` of the whole file (its lines joined into a JSON array) is
-    the fast path; only a file that fails it is parsed line by line.
-    """
-    if not path.exists():
-        return [], []
+    """The lines of one metrics.jsonl, and a warning if its torn last line was dropped
+    (the contract's reader, :func:`harness.contract.read_metrics`)."""
     try:
-        text = path.read_text()
+        rows, torn = contract.read_metrics(path)
+    except contract.DamagedMetrics as err:
+        raise BrokenRun(str(err)) from None
     except (OSError, UnicodeDecodeError) as err:
         raise BrokenRun(f"{path}: unreadable ({err})") from None
-    lines = [(i, ln) for i, ln in enumerate(text.splitlines(), 1) if ln.strip()]
-    try:
-        records = json.loads("[" + ",".join(ln for _, ln in lines) + "]")
-    except json.JSONDecodeError:
-        records = None
-    if records is not None and all(_valid_line(r) for r in records):
-        return records, []
-    *body, (last_no, last) = lines
-    records = [_parse_line(path, i, ln) for i, ln in body]
-    try:
-        return [*records, _parse_line(path, last_no, last)], []
-    except BrokenRun as err:
-        return records, [f"{err}: dropped as a torn last line"]
+    return rows, [] if torn is None else [f"{torn}: dropped as a torn last line"]
 
 
 def _read_records(run_dir: Path) -> list[pa.Table]:
     tables = []
-    for path in sorted((run_dir / "eval").glob("step-*/records.parquet")):
+    for path in sorted((run_dir / EVAL_DIR).glob(f"{contract.STEP_PREFIX}*/{RECORDS}")):
         try:
             # ParquetFile.read skips the dataset layer of pq.read_table: ~5x faster per small file.
             tables.append(pq.ParquetFile(path).read(columns=RECORD_COLUMNS, use_threads=False))
@@ -271,7 +244,7 @@ def read_run(run_dir: Path) -> RunData:
         "error": None,
     }
     data = RunData(row, {})
-    meta = run_dir / "run.json"
+    meta = run_dir / RUN_FILE
     problems: list[str] = []
     try:
         row.update(_read_run_json(meta) if meta.exists() else {"error": f"{meta}: missing"})
@@ -279,9 +252,9 @@ def read_run(run_dir: Path) -> RunData:
     except BrokenRun as err:
         problems.append(str(err))
     try:  # read even when run.json is broken: the config says where the run belongs
-        data.config = _read_config(run_dir / "config.yaml")
+        data.config = _read_config(run_dir / CONFIG_FILE)
         if not problems:
-            data.metrics, data.warnings = read_metrics_file(run_dir / "metrics.jsonl")
+            data.metrics, data.warnings = read_metrics_file(run_dir / METRICS_FILE)
             data.records = _read_records(run_dir)
     except BrokenRun as err:
         problems.append(str(err))
@@ -327,7 +300,7 @@ def metrics_frames(runs: Sequence[str], metrics: Sequence[list[dict]]) -> tuple[
     records = [r for lines in metrics for r in lines]
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame({"step": []})
     frame.insert(0, "run", _run_array(list(runs), [len(m) for m in metrics]).to_pandas())
-    eval_cols = [c for c in frame.columns if c.startswith("eval/")]
+    eval_cols = [c for c in frame.columns if c.startswith(contract.EVAL)]
     train_cols = [c for c in frame.columns if c not in eval_cols and c not in ("run", "step")]
     return kind(frame, train_cols), kind(frame, eval_cols)
 

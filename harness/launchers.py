@@ -44,7 +44,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from harness import naming
+from harness import contract, naming
 from harness.config import accumulation_steps, validate
 from harness.errors import ConfigError, HarnessError
 from harness.identity import Decision, decide, semantic_config
@@ -296,7 +296,7 @@ class Progress:
         except Exception as err:  # the job's error, or submitit's (killed, timed out)
             first = str(err).splitlines()[0] if str(err) else ""
             return f"FAILED{took}: {type(err).__name__}: {first}\n          log: {sj.paths.stdout}"
-        pass1 = value.get("eval/avg/pass@1") if isinstance(value, dict) else None
+        pass1 = value.get(contract.AVG_PASS1) if isinstance(value, dict) else None
         return f"finished{took}" + (f": held-out pass@1 {pass1:.3f}" if pass1 is not None else "")
 
     def wait(self, running: dict[int, Any], until: Any) -> None:

@@ -22,7 +22,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from transformers.trainer_callback import ProgressCallback
 from trl import GRPOConfig
 
-from harness import distributed, faults
+from harness import contract, distributed, faults
 from harness.callbacks import EvalCallback, RewardProgressCallback, RunDirCallback
 from harness.checkpoints import resumable_checkpoint
 from harness.config import TrainConfig, WandbMode, accumulation_steps
@@ -182,10 +182,8 @@ class Evaluator:
         self.metrics, self.wandb_run = metrics, wandb_run
 
     def stored(self, step: int) -> dict[str, float] | None:
-        from harness.eval.runner import SUMMARY, step_dir
-
         row = self.metrics.get("eval", step)
-        if row is None or not (step_dir(self.run_dir, step) / SUMMARY).is_file():
+        if row is None or not (contract.step_dir(self.run_dir, step) / contract.SUMMARY).is_file():
             return None
         return {k: v for k, v in row.items() if k != "step"}
 
@@ -279,12 +277,12 @@ def execute(
         if metrics is not None
         else [r for r in read_metrics(run_dir / METRICS_FILE)[0] if r["step"] <= start]
     )
-    trainer.tokens_seen = _last(done, "train/tokens")
-    trainer.prompts_seen = _last(done, "train/prompts")
+    trainer.tokens_seen = _last(done, contract.TOKENS)
+    trainer.prompts_seen = _last(done, contract.PROMPTS)
     evaluate = Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run) if metrics is not None else _off_main
     evaluator = distributed.on_main(trainer, evaluate)
     if metrics is not None:
-        trainer.add_callback(RunDirCallback(metrics, wall_offset=_last(done, "time/wall")))
+        trainer.add_callback(RunDirCallback(metrics, wall_offset=_last(done, contract.WALL)))
     trainer.add_callback(EvalCallback(evaluator, cfg.eval.interval))
     before = evaluator(model, 0)  # stored, if step 0 was already evaluated
     if resume:
@@ -332,6 +330,7 @@ def _report(before: dict[str, float], after: dict[str, float]) -> None:
     def show(value: float | None) -> str:
         return "nan" if value is None else f"{value:.3f}"
 
-    for key in sorted(k for k in after if k.startswith("eval/") and not k.startswith("eval/avg")):
+    avg = contract.eval_key(contract.AVG, "")
+    for key in sorted(k for k in after if k.startswith(contract.EVAL) and not k.startswith(avg)):
         tail = f"{show(before[key])} -> {show(after[key])}" if key in before else show(after[key])
         print(f"[harness] held-out {key}: {tail}")

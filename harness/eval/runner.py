@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harness.contract import AVG, RECORDS, SUMMARY, eval_key, step_dir
 from harness.data import Problem
 from harness.eval.benchmarks import load_benchmark
 from harness.eval.config import (
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RECORDS = "records.parquet"
-SUMMARY = "summary.json"
 SAMPLE_COLUMNS = ["benchmark", "problem_id", "prompt", "completion", "reward"]
 RECORD_SCHEMA = pa.schema(
     [
@@ -81,10 +80,6 @@ class EvalResult:
     summary: dict[str, Any]
     out_dir: Path
     timing: dict[str, float] = field(default_factory=dict)
-
-
-def step_dir(run_dir: Path | str, step: int) -> Path:
-    return Path(run_dir) / "eval" / f"step-{int(step)}"
 
 
 def benchmark_seed(seed: int, name: str) -> int:
@@ -190,8 +185,8 @@ def summarize(records: pd.DataFrame, ks: list[int]) -> tuple[dict[str, dict[str,
 
 def flat_metrics(per: dict[str, dict[str, float]], avg: dict[str, float]) -> dict[str, float]:
     """``eval/<benchmark>/<metric>`` and ``eval/avg/<metric>`` (W&B / metrics.jsonl keys)."""
-    out = {f"eval/{b}/{k}": v for b, m in per.items() for k, v in m.items()}
-    out.update({f"eval/avg/{k}": v for k, v in avg.items()})
+    out = {eval_key(b, k): v for b, m in per.items() for k, v in m.items()}
+    out.update({eval_key(AVG, k): v for k, v in avg.items()})
     return out
 
 
