@@ -1,11 +1,11 @@
-"""The harness's Hydra launchers (logic: harness/launchers.py; configs: conf/hydra/launcher/).
+"""The harness's Hydra launchers (logic: harness/sweeps/launchers.py; configs: conf/hydra/launcher/).
 
 Hydra instantiates launchers only from the ``hydra_plugins`` namespace package, and imports this
 module itself when it discovers its plugins (before composing any config): the place where a
 plugin registers its config schemas.
 """
 
-from harness import launchers
+from harness.sweeps import launchers
 
 launchers.register_configs()
 

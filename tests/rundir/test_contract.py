@@ -14,10 +14,10 @@ from omegaconf import OmegaConf
 
 from analysis import variants
 from harness import contract
-from harness.config import register_configs
-from harness.identity import config_hash, semantic_config
-from harness.naming import overrides_name
+from harness.config.schema import register_configs
 from harness.plain import plain_dict
+from harness.run.identity import config_hash, semantic_config
+from harness.run.naming import overrides_name
 from tests.sweeps.runs import multirun_in_process
 from tests.train.runs import REPO
 

@@ -6,7 +6,7 @@ W&B, the resume mode, the cache location, the display name, resources, hardware 
 and evaluation cadence), so switching W&B off, relaunching on another launcher or with a longer
 time limit resumes the same run, while any change to what is trained or measured does not.
 ``decide`` says what a launch does with a run dir under ``resume: auto | never | must``;
-``harness.train`` and the sweep launchers (``harness.launchers``) both use it.
+``harness.train`` and the sweep launchers (``harness.sweeps.launchers``) both use it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from harness.contract import CONFIG_FILE, bookkeeping_keys, without
 from harness.errors import RunDirError
 from harness.plain import plain_dict
-from harness.run_dir import RunRecord, checkpoint_dirs, has_state
+from harness.run.run_dir import RunRecord, checkpoint_dirs, has_state
 
 MAX_DIFF = 20
 

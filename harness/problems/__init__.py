@@ -1,12 +1,12 @@
 """Problem sources: one schema and one loader for training tasks and benchmarks.
 
-:class:`ProblemSource` (``harness.data.source``) says where problems come from: a local JSONL/parquet
+:class:`ProblemSource` (``harness.problems.source``) says where problems come from: a local JSONL/parquet
 file, a hub dataset or the built-in arithmetic generator, and which columns hold them;
-:func:`load_problems` (``harness.data.problems``) reads any of them into checked :class:`Problem` rows.
+:func:`load_problems` (``harness.problems.problems``) reads any of them into checked :class:`Problem` rows.
 ``TaskConfig`` (``task``) and ``BenchmarkConfig`` (``benchmark.<name>``) are thin subclasses.
 """
 
-from harness.data.problems import Problem, load_problems
-from harness.data.source import SOURCES, ProblemSource
+from harness.problems.problems import Problem, load_problems
+from harness.problems.source import SOURCES, ProblemSource
 
 __all__ = ["SOURCES", "Problem", "ProblemSource", "load_problems"]

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import contract, faults
+from harness import contract
 from harness.contract import (
     CHECKPOINTS,
     CONFIG_FILE,
@@ -32,6 +32,7 @@ from harness.contract import (
     row_kind,
 )
 from harness.errors import RunDirError
+from harness.run import faults
 
 __all__ = [  # the file names are the contract's (harness.contract), re-exported for the harness
     "CHECKPOINTS",

@@ -1,6 +1,6 @@
 """The body of one training run: model, data, engine, evaluation, resume.
 
-A resume starts from the newest intact checkpoint (``harness.checkpoints``) and forgets every
+A resume starts from the newest intact checkpoint (``harness.run.checkpoints``) and forgets every
 metrics row and evaluation after it, so replayed steps are written exactly once. A run whose
 newest checkpoint is its last step only finishes: ``final/``, the final evaluation, the status.
 """
@@ -22,16 +22,15 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from transformers.trainer_callback import ProgressCallback
 from trl import GRPOConfig
 
-from harness import contract, distributed, faults
-from harness.callbacks import EvalCallback, RewardProgressCallback, RunDirCallback
-from harness.checkpoints import resumable_checkpoint
-from harness.config import TrainConfig, WandbMode, accumulation_steps
-from harness.engine import HarnessGRPOTrainer
+from harness import contract
+from harness.config.schema import TrainConfig, WandbMode, accumulation_steps
 from harness.errors import ConfigError
 from harness.grading.trl import MathAccuracy, OneBoxFormat
-from harness.models import load_pretrained
 from harness.plain import plain_dict
-from harness.run_dir import (
+from harness.problems.dataset import rows_dataset
+from harness.run import faults
+from harness.run.checkpoints import resumable_checkpoint
+from harness.run.run_dir import (
     CHECKPOINTS,
     FINAL,
     METRICS_FILE,
@@ -42,8 +41,11 @@ from harness.run_dir import (
     publish_dir,
     read_metrics,
 )
-from harness.tasks.datasets import rows_dataset
-from harness.wandb_log import mirror
+from harness.run.wandb_log import mirror
+from harness.training import distributed
+from harness.training.callbacks import EvalCallback, RewardProgressCallback, RunDirCallback
+from harness.training.engine import HarnessGRPOTrainer
+from harness.training.models import load_pretrained
 
 if TYPE_CHECKING:
     from wandb.sdk.wandb_run import Run as WandbRun
@@ -127,7 +129,7 @@ def grpo_kwargs(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> dict[st
         vllm_gpu_memory_utilization=t.vllm_gpu_memory_utilization,
         vllm_max_model_length=t.max_prompt_length + t.max_completion_length,
         log_completions=t.log_completions,
-        report_to="none",  # W&B mirrors metrics.jsonl instead (harness.wandb_log): our keys, our config
+        report_to="none",  # W&B mirrors metrics.jsonl instead (harness.run.wandb_log): our keys, our config
         run_name=RunRecord(run_dir).data.get("name"),
         disable_tqdm=not cfg.logger.progress_bar,
         dataloader_num_workers=0,
@@ -232,7 +234,7 @@ def build_trainer(
 def _model_source(cfg: TrainConfig, cache: Path) -> str:
     if not cfg.model.build:
         return cfg.model.source
-    from harness.warmstart import warm_start
+    from harness.training.warmstart import warm_start
 
     return str(distributed.rank_zero_first(warm_start, cfg.model, cfg.task, cfg.trainer.seed, cache))
 

@@ -9,8 +9,9 @@ from typing import Any
 from transformers import TrainerCallback
 from transformers.trainer_callback import ProgressCallback
 
-from harness import contract, faults
-from harness.run_dir import MetricsLog
+from harness import contract
+from harness.run import faults
+from harness.run.run_dir import MetricsLog
 
 # TRL's log keys -> the run directory's (harness.contract, docs/run_dir.md).
 TRAIN_KEYS = {

@@ -7,7 +7,7 @@
 ``hydra/launcher=slurm | local | sequential`` (conf/hydra/launcher/) select the launchers below. Each
 one first composes and validates every job of the sweep, so a bad value fails the whole sweep before
 any job starts; it resolves each job's run dir and what ``resume`` does with it
-(``harness.identity.decide``): runs already finished with the same config are skipped, not
+(``harness.run.identity.decide``): runs already finished with the same config are skipped, not
 resubmitted; runs whose dir holds another config are refused, with the diff, and not submitted
 (the sweep then fails once the others are done). Resources come from the job's own config
 (``${model.resources.*}``), so one sweep can mix model sizes: jobs that need the same resources share
@@ -44,11 +44,12 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from harness import contract, naming
-from harness.config import accumulation_steps, validate
+from harness import contract
+from harness.config.schema import accumulation_steps, validate
 from harness.errors import ConfigError, HarnessError
-from harness.identity import Decision, decide, semantic_config
 from harness.plain import plain_dict
+from harness.run import naming
+from harness.run.identity import Decision, decide, semantic_config
 from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf, LocalQueueConf, SlurmQueueConf
 
