@@ -27,8 +27,9 @@ from harness.config.schema import register_configs, validate
 from harness.methods import METHODS
 from harness.problems.dataset import train_dataset
 from harness.training.engine import HarnessGRPOTrainer
-from harness.training.execute import grpo_args, reward_funcs, seed_everything
+from harness.training.execute import seed_everything
 from harness.training.models import load_pretrained, train_tiny_tokenizer
+from harness.training.trl_args import grpo_args, reward_funcs
 from harness.training.warmstart import warm_start
 
 CONF = Path(__file__).resolve().parents[1] / "conf"

@@ -104,7 +104,7 @@ class TaskConfig(ProblemSource):
 
 @dataclass
 class TrainerConfig:
-    """The RL loop's knobs; mapped onto TRL's ``GRPOConfig`` by ``harness.training.execute.grpo_args``.
+    """The RL loop's knobs; mapped onto TRL's ``GRPOConfig`` by ``harness.training.trl_args.grpo_args``.
 
     One rollout samples ``group_size`` completions for each of ``prompts_per_step`` prompts;
     its samples are split into ``mini_batches`` optimizer steps (verl's train_batch_size /

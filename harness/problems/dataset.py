@@ -13,12 +13,12 @@ from dataclasses import asdict
 
 from datasets import Dataset
 
-from harness.config.schema import TaskConfig
 from harness.problems import load_problems
 from harness.problems.prompt import prompt_messages
+from harness.problems.source import ProblemSource
 
 
-def task_rows(cfg: TaskConfig) -> list[dict[str, str]]:
+def task_rows(cfg: ProblemSource) -> list[dict[str, str]]:
     """The task's training problems, every row checked: ``[{"id", "problem", "answer"}, ...]``."""
     return [asdict(problem) for problem in load_problems(cfg)]
 
@@ -34,6 +34,6 @@ def rows_dataset(rows: list[dict[str, str]]) -> Dataset:
     )
 
 
-def train_dataset(cfg: TaskConfig) -> Dataset:
+def train_dataset(cfg: ProblemSource) -> Dataset:
     """``rows_dataset(task_rows(cfg))``."""
     return rows_dataset(task_rows(cfg))

@@ -9,7 +9,8 @@ and old log-probs, multi-GPU, checkpoints and logging. This subclass replaces:
   entropies, old and reference log-probs, with global token/sequence counts so
   that gradient accumulation sums micro-batch losses to the one-batch loss;
 
-and adds: the method's metrics (``method/*``, mean over processes) and the mean
+Every TRL hook overridden or private method called here is listed in ``harness.training.hooks``
+(a test checks them against the installed TRL). It adds: the method's metrics (``method/*``, mean over processes) and the mean
 entropy in TRL's log; cumulative completion tokens and prompts (``harness/tokens``,
 ``harness/prompts``: the x-axes of sample-efficiency plots); a clear error on a
 non-finite loss; atomic checkpoints (``harness.run.checkpoints``).

@@ -26,8 +26,8 @@ def preflight(cfg: TrainConfig, cache_dir: Path) -> list[dict[str, str]]:
     return the task's rows (read once, used for training)."""
     from harness.eval.benchmarks import load_benchmarks
     from harness.problems.dataset import task_rows
-    from harness.training.execute import check_trl_passthrough
     from harness.training.models import TINY_ARCHS, check_source
+    from harness.training.trl_args import check_trl_passthrough
 
     accumulation_steps(cfg, distributed.world_size())  # raises unless the batch splits evenly
     check_trl_passthrough(cfg, distributed.world_size())

@@ -14,8 +14,8 @@ from harness.config.schema import ConfigError, accumulation_steps, register_conf
 from harness.problems.dataset import train_dataset
 from harness.train import run_name
 from harness.training.engine import HarnessGRPOTrainer
-from harness.training.execute import grpo_args, reward_funcs
 from harness.training.models import build_tiny
+from harness.training.trl_args import grpo_args, reward_funcs
 
 CONF = str(Path(__file__).resolve().parents[2] / "conf")
 register_configs()
