@@ -19,65 +19,44 @@ are written as ``0.95`` before anything is composed.
 An ad-hoc sweep (``python -m harness.train -m method=grpo,gspo``) gets its own directory and W&B group,
 ``multirun/<config>-<swept keys>-<hash of the overrides>`` (:class:`AdhocSweepDir`); a sweep file sets
 ``hydra.sweep.dir`` itself.
+
+The parts: the plan (``harness.sweeps.plan``), the console of a running sweep
+(``harness.sweeps.progress``), submitit executors (``harness.sweeps.submit``) and the config schemas
+(``harness.sweeps.schemas``); this module holds the Hydra plugins that put them together.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import os
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hydra._internal.core_plugins.basic_launcher import BasicLauncher, BasicLauncherConf
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeperConf
-from hydra.core.config_store import ConfigStore
-from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
-from hydra.core.utils import JobReturn, JobStatus, filter_overrides
+from hydra.core.utils import JobReturn, configure_log, run_job, setup_globals
 from hydra.experimental.callback import Callback
+from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from omegaconf import DictConfig, open_dict, read_write
 
-from harness import contract
-from harness.config.schema import accumulation_steps, validate
-from harness.errors import ConfigError, HarnessError
 from harness.plain import plain_dict
 from harness.run import naming
-from harness.run.identity import Decision, decide, semantic_config
+from harness.sweeps.plan import Job, clean_overrides, launcher_params, plan, report, skipped
+from harness.sweeps.progress import Progress
+from harness.sweeps.submit import environ, executor
 from hydra_plugins.hydra_submitit_launcher import submitit_launcher
-from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf, LocalQueueConf, SlurmQueueConf
 
-SHOWN = ("nodes", "tasks_per_node", "gpus_per_node", "cpus_per_task", "mem_gb", "timeout_min", "partition")
-
-
-@dataclass
-class SlurmConf(SlurmQueueConf):
-    _target_: str = "hydra_plugins.harness_launchers.SlurmLauncher"
-    dry_run: bool = False
-
-
-@dataclass
-class LocalConf(LocalQueueConf):
-    _target_: str = "hydra_plugins.harness_launchers.LocalLauncher"
-    array_parallelism: int = 1
-    dry_run: bool = False
-
-
-@dataclass
-class SequentialConf(BasicLauncherConf):
-    _target_: str = "hydra_plugins.harness_launchers.SequentialLauncher"
-    dry_run: bool = False
-
-
-@dataclass
-class PlannedSweeperConf(BasicSweeperConf):
-    _target_: str = "hydra_plugins.harness_launchers.PlannedSweeper"
+__all__ = [  # launcher_params and executor: what tests check a job is given
+    "AdhocSweepDir",
+    "LocalLauncher",
+    "PlannedSweeper",
+    "SequentialLauncher",
+    "SlurmLauncher",
+    "executor",
+    "launcher_params",
+]
 
 
 class PlannedSweeper(Sweeper):
@@ -91,6 +70,8 @@ class PlannedSweeper(Sweeper):
     """
 
     def __init__(self, max_batch_size: int | None = None, params: dict[str, str] | None = None) -> None:
+        # Hydra has no public sweeper that expands a grid: its basic sweeper lives in hydra._internal
+        # (the one internal import left in the harness).
         from hydra._internal.core_plugins import basic_sweeper  # as the plugin scan left it
 
         self.basic = basic_sweeper.BasicSweeper(max_batch_size=max_batch_size, params=params)
@@ -106,54 +87,6 @@ class PlannedSweeper(Sweeper):
 
 def _validated_by_the_launcher(batch: Sequence[Sequence[str]]) -> None:
     return None
-
-
-def register_configs() -> None:
-    """Launcher schemas for conf/hydra/launcher/*.yaml, and the resolvers they use (idempotent)."""
-    cs = ConfigStore.instance()
-    for name, node in (("slurm", SlurmConf), ("local", LocalConf), ("sequential", SequentialConf)):
-        cs.store(group="hydra/launcher", name=f"harness_{name}_schema", node=node, provider="harness")
-    cs.store(group="hydra/sweeper", name="planned", node=PlannedSweeperConf, provider="harness")
-    # One task per GPU, at least one task; the node's CPUs shared among its tasks.
-    OmegaConf.register_new_resolver("harness.tasks", lambda gpus: max(1, int(gpus)), replace=True)
-    OmegaConf.register_new_resolver(
-        "harness.per_task", lambda total, tasks: max(1, int(total) // int(tasks)), replace=True
-    )
-
-
-@dataclass
-class Job:
-    """One job of a sweep, as planned before anything runs."""
-
-    idx: int
-    overrides: list[str]
-    run_dir: Path
-    params: dict[str, Any]  # the launcher's parameters, resolved in this job's config
-    decision: Decision  # what resume=... does with the run dir: new, resume, skip or refuse
-
-    @property
-    def finished(self) -> bool:
-        return self.decision.action == "skip"
-
-    @property
-    def runs(self) -> bool:
-        return self.decision.action in ("new", "resume")
-
-    def describe(self) -> str:
-        res = " ".join(f"{k}={self.params[k]}" for k in SHOWN if self.params.get(k) is not None)
-        line = f"  #{self.idx} {' '.join(filter_overrides(self.overrides))}" + (f"  [{res}]" if res else "")
-        if self.decision.action == "skip":
-            return line + f"  skip: {self.decision.reason}"
-        if self.decision.action == "refuse":
-            return line + "  REFUSE: " + self.decision.reason.replace("\n", "\n      ")
-        if self.decision.action == "resume":
-            return line + f"  resume: {self.decision.reason}"
-        return line
-
-
-def clean_overrides(job_overrides: Sequence[Sequence[str]]) -> list[list[str]]:
-    """Every job's overrides with float sweep noise removed (``0.9500000000000001`` -> ``0.95``)."""
-    return [[naming.clean_override(o) for o in overrides] for overrides in job_overrides]
 
 
 class AdhocSweepDir(Callback):
@@ -172,140 +105,6 @@ class AdhocSweepDir(Callback):
         with read_write(hc), open_dict(hc):
             hc.sweep.dir = sweep_dir
             hc.overrides.hydra.append(f"hydra.sweep.dir={sweep_dir}")
-
-
-def launcher_params(cfg: DictConfig) -> dict[str, Any]:
-    """A composed config's ``hydra.launcher``, resolved in that config (its model's resources)."""
-    params = plain_dict(cfg.hydra.launcher)
-    return {k: v for k, v in params.items() if k not in ("_target_", "dry_run")}
-
-
-def plan(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> list[Job]:
-    """Compose and validate every job; raise ``ConfigError`` naming the first bad job's overrides."""
-    master: DictConfig = launcher.config
-    jobs = []
-    try:
-        for i, overrides in enumerate(job_overrides):
-            idx = initial_job_idx + i
-            cfg = launcher.hydra_context.config_loader.load_sweep_config(master, list(overrides))
-            HydraConfig.instance().set_config(cfg)  # ${hydra:job.override_dirname} is this job's
-            params = launcher_params(cfg)
-            task = copy.deepcopy(cfg)
-            with open_dict(task):
-                del task["hydra"]
-            try:
-                accumulation_steps(validate(task), params.get("nodes", 1) * params.get("tasks_per_node", 1))
-            except ValueError as err:
-                raise ConfigError(f"job #{idx} ({' '.join(overrides)}): {err}") from None
-            run_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
-            try:
-                decision = decide(run_dir, semantic_config(task), task.resume)
-            except HarnessError as err:  # e.g. a damaged run.json: refuse this job, plan the others
-                decision = Decision("refuse", str(err))
-            jobs.append(Job(idx, list(overrides), run_dir, params, decision))
-    finally:
-        HydraConfig.instance().set_config(master)
-    return jobs
-
-
-def report(master: DictConfig, jobs: list[Job], dry_run: bool) -> None:
-    todo = sum(j.runs for j in jobs)
-    refused = sum(j.decision.action == "refuse" for j in jobs)
-    head = "dry run, nothing launched" if dry_run else "launching"
-    print(
-        f"[harness] sweep {master.hydra.job.config_name} -> {master.hydra.sweep.dir}: {len(jobs)} jobs, "
-        f"{sum(j.finished for j in jobs)} already finished, {todo} to run"
-        + (f", {refused} refused" if refused else "")
-        + f" ({head})"
-    )
-    for job in jobs:
-        print(job.describe())
-
-
-def skipped(job: Job) -> JobReturn:
-    """What a job not launched returns: completed if finished, failed (with the reason) if refused."""
-    ret = JobReturn(overrides=job.overrides, working_dir=str(job.run_dir), status=JobStatus.COMPLETED)
-    if job.decision.action == "refuse":
-        ret.status = JobStatus.FAILED
-        ret.return_value = ConfigError(f"job #{job.idx}: {job.decision.reason}")
-    return ret
-
-
-@contextmanager
-def _environ(**values: str) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k)
-            else:
-                os.environ[k] = v
-
-
-def executor(cluster: str, params: dict[str, Any]) -> Any:
-    """The ``submitit.AutoExecutor`` that hydra-submitit-launcher would build from these launcher parameters."""
-    import submitit
-
-    params = dict(params)
-    init = {"folder": params.pop("submitit_folder")}
-    if "max_num_timeout" in params:
-        init[f"{cluster}_max_num_timeout"] = params.pop("max_num_timeout")
-    ex = submitit.AutoExecutor(cluster=cluster, **init)
-    generic = set(OmegaConf.structured(BaseQueueConf).keys())
-    ex.update_parameters(**{k if k in generic else f"{cluster}_{k}": v for k, v in params.items()})
-    return ex
-
-
-class Progress:
-    """One console line per job as it is submitted, starts and ends (with its log file), so a sweep
-    that runs for hours is not silent. Jobs are polled every ``every`` seconds."""
-
-    def __init__(self, jobs: list[Job], every: float) -> None:
-        self.jobs = {j.idx: j for j in jobs}
-        self.every = every
-        self.seen: dict[int, str] = {}
-        self.started: dict[int, float] = {}
-
-    def submitted(self, idx: int, sj: Any) -> None:
-        job = self.jobs[idx]
-        print(
-            f"[harness] job #{idx} submitted as {sj.job_id}: {' '.join(filter_overrides(job.overrides))}\n"
-            f"          log: {sj.paths.stdout}",
-            flush=True,
-        )
-
-    def poll(self, running: dict[int, Any]) -> None:
-        """Print the jobs whose state changed since the last poll."""
-        for idx, sj in running.items():
-            state = "DONE" if sj.done() else sj.state
-            if self.seen.get(idx) == state:
-                continue
-            self.seen[idx] = state
-            if state == "RUNNING":
-                self.started[idx] = time.time()
-                print(f"[harness] job #{idx} running ({self.jobs[idx].run_dir})", flush=True)
-            elif state == "DONE":
-                print(f"[harness] job #{idx} {self._outcome(sj, idx)}", flush=True)
-
-    def _outcome(self, sj: Any, idx: int) -> str:
-        took = f" in {(time.time() - self.started[idx]) / 60:.1f} min" if idx in self.started else ""
-        try:
-            value = sj.results()[0].return_value  # raises the job's own error if it failed
-        except Exception as err:  # the job's error, or submitit's (killed, timed out)
-            first = str(err).splitlines()[0] if str(err) else ""
-            return f"FAILED{took}: {type(err).__name__}: {first}\n          log: {sj.paths.stdout}"
-        pass1 = value.get(contract.AVG_PASS1) if isinstance(value, dict) else None
-        return f"finished{took}" + (f": held-out pass@1 {pass1:.3f}" if pass1 is not None else "")
-
-    def wait(self, running: dict[int, Any], until: Any) -> None:
-        """Poll ``running`` until ``until()`` holds."""
-        self.poll(running)
-        while not until():
-            time.sleep(self.every)
-            self.poll(running)
 
 
 class _Planned:
@@ -380,20 +179,25 @@ class LocalLauncher(_Planned, submitit_launcher.LocalLauncher):
             threads = job.params["cpus_per_task"] or max(
                 1, (os.cpu_count() or 1) // (cap * params["tasks_per_node"])
             )
-            with _environ(
-                OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)
-            ):  # the job inherits them
+            with environ(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)):  # the job inherits them
                 running[job.idx] = executor("local", params).submit(self, *self._call(job))
             progress.submitted(job.idx, running[job.idx])
         return running
 
 
-class SequentialLauncher(BasicLauncher):
-    """Hydra's basic launcher (jobs one after another in this process), planned and validated first."""
+class SequentialLauncher(Launcher):
+    """Jobs one after another in this process (what Hydra's basic launcher does, written with Hydra's
+    public ``run_job``), planned and validated first."""
 
     def __init__(self, dry_run: bool = False) -> None:
         super().__init__()
         self.dry_run = dry_run
+        self.config: DictConfig | None = None
+        self.task_function: TaskFunction | None = None
+        self.hydra_context: HydraContext | None = None
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        self.config, self.hydra_context, self.task_function = config, hydra_context, task_function
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         job_overrides = clean_overrides(job_overrides)
@@ -402,5 +206,31 @@ class SequentialLauncher(BasicLauncher):
         report(self.config, jobs, self.dry_run)
         if self.dry_run:
             return [skipped(j) for j in jobs]
-        ran = iter(super().launch([j.overrides for j in jobs if j.runs], initial_job_idx))
+        ran = iter(self._run([j.overrides for j in jobs if j.runs], initial_job_idx))
         return [next(ran) if j.runs else skipped(j) for j in jobs]
+
+    def _run(self, job_overrides: list[list[str]], initial_job_idx: int) -> list[JobReturn]:
+        assert self.config is not None
+        assert self.hydra_context is not None
+        assert self.task_function is not None
+        setup_globals()
+        hydra = self.config.hydra
+        configure_log(hydra.hydra_logging, hydra.verbose)
+        Path(str(hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+        runs = []
+        for idx, overrides in enumerate(job_overrides, start=initial_job_idx):
+            cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
+            with open_dict(cfg):
+                cfg.hydra.job.id = idx
+                cfg.hydra.job.num = idx
+            runs.append(
+                run_job(
+                    hydra_context=self.hydra_context,
+                    task_function=self.task_function,
+                    config=cfg,
+                    job_dir_key="hydra.sweep.dir",
+                    job_subdir_key="hydra.sweep.subdir",
+                )
+            )
+            configure_log(hydra.hydra_logging, hydra.verbose)
+        return runs
