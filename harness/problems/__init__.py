@@ -1,4 +1,5 @@
-"""Problem sources: one schema and one loader for training tasks and benchmarks.
+"""Problems, for training and evaluation alike: one schema and one loader for tasks and benchmarks,
+the built-in arithmetic generator (``arith``), the prompt (``prompt``) and the TRL dataset (``dataset``).
 
 :class:`ProblemSource` (``harness.problems.source``) says where problems come from: a local JSONL/parquet
 file, a hub dataset or the built-in arithmetic generator, and which columns hold them;
