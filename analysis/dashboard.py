@@ -256,7 +256,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _default_project() -> str:
-    from harness.config import WandbConfig
+    from harness.config.schema import WandbConfig
 
     return WandbConfig().project
 

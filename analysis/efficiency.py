@@ -32,6 +32,7 @@ import pandas as pd
 from analysis import scores
 from analysis.load import FINISHED, Sweep
 from analysis.variants import MODEL
+from harness.contract import PROMPTS, REWARD, TOKENS
 
 COLUMNS = (
     "steps to target",
@@ -89,7 +90,7 @@ def curves(steps: pd.DataFrame, metric: str, smooth: int = 1) -> pd.DataFrame:
     mean over ``smooth`` logged steps, from the first full window on."""
     if metric not in steps:
         steps = steps.assign(**{metric: np.nan})
-    cols = ["run", "step", metric] + [c for c in ("train/prompts", "train/tokens") if c in steps]
+    cols = ["run", "step", metric] + [c for c in (PROMPTS, TOKENS) if c in steps]
     out = steps[cols].dropna(subset=[metric]).sort_values(["run", "step"]).reset_index(drop=True)
     if smooth > 1:
         out[metric] = out.groupby("run")[metric].transform(lambda x: x.rolling(smooth).mean())
@@ -128,8 +129,8 @@ def first_reach(curve: pd.DataFrame, target: pd.Series, metric: str) -> pd.DataF
     return pd.DataFrame(
         {
             "steps to target": hit["step"],
-            "prompts to target": hit.get("train/prompts"),
-            "tokens to target (M)": hit.get("train/tokens") / 1e6 if "train/tokens" in hit else np.nan,
+            "prompts to target": hit.get(PROMPTS),
+            "tokens to target (M)": hit.get(TOKENS) / 1e6 if TOKENS in hit else np.nan,
         }
     )
 
@@ -145,7 +146,7 @@ def auc(curve: pd.DataFrame, metric: str) -> pd.Series:
 def per_run(
     sweep: Sweep,
     target: float | dict | None = None,
-    metric: str = "train/reward_mean",
+    metric: str = REWARD,
     smooth: int | None = None,
 ) -> pd.DataFrame:
     """One row per run with every :data:`COLUMNS` value, its start, the target gain used and the
@@ -158,7 +159,7 @@ def per_run(
     out = out.join(first_reach(smoothed, goal, metric)).join(auc(raw, metric).rename("AUC"))
     final = scores.scores(sweep, [1], last_only=True)
     acc = final[final["benchmark"] == scores.AVG].set_index("run")["pass@1"] * 100.0
-    tokens = raw.groupby("run")["train/tokens"].last() if "train/tokens" in raw else pd.Series(dtype=float)
+    tokens = raw.groupby("run")[TOKENS].last() if TOKENS in raw else pd.Series(dtype=float)
     out["final accuracy (%)"] = acc
     out["accuracy (%) per M tokens"] = acc / (tokens / 1e6)
     out["start"] = smoothed.groupby("run")[metric].first()

@@ -1,6 +1,7 @@
 """Load sweep directories into tidy pandas frames, one bad run never stopping the rest.
 
-The run directory format is the contract in ``docs/run_dir.md``. Every frame is
+The run directory format is the contract in ``docs/run_dir.md``, whose file names, metric keys
+and tolerant metrics reader are ``harness.contract``'s. Every frame is
 keyed by ``run`` (the run directory as a string), so they join on that column:
 
 * ``runs``     one row per run: location, run.json fields, and every key of its
@@ -13,6 +14,7 @@ A run whose run.json, config.yaml, metrics.jsonl or records cannot be read is
 *broken*: its status says so, its ``error`` names the file (and line) and the
 reason, and none of its data is used. A torn last line of metrics.jsonl (a
 write cut short) is dropped with an :class:`AnalysisWarning` naming the file.
+Reading one run directory is :mod:`analysis.run_files`.
 
 The same experiment found twice (two run dirs with the same variant and seed,
 e.g. one config in two sweeps) is counted once: :func:`drop_duplicates` keeps
@@ -24,21 +26,46 @@ sorted order), drops the others from every frame and lists them in
 from __future__ import annotations
 
 import dataclasses
-import functools
-import json
 import os
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
-import yaml
 
+from analysis.run_files import (
+    BROKEN,
+    FINISHED,
+    RECORD_COLUMNS,
+    UNKNOWN,
+    AnalysisWarning,
+    BrokenRun,
+    find_run_dirs,
+    parse_yaml,
+    read_run,
+)
 from analysis.variants import HEAD, SEED, identity_keys
+from harness import contract
+
+__all__ = [  # what one run dir holds is read by analysis.run_files; these names stay importable here
+    "BROKEN",
+    "FINISHED",
+    "UNKNOWN",
+    "AnalysisWarning",
+    "BrokenRun",
+    "Duplicate",
+    "Sweep",
+    "drop_duplicates",
+    "find_run_dirs",
+    "load_sweeps",
+    "metrics_frames",
+    "parse_yaml",
+    "read_run",
+    "records_frame",
+    "runs_frame",
+]
 
 RUN_COLUMNS = [
     "run",
@@ -53,20 +80,6 @@ RUN_COLUMNS = [
     "steps",
     "tags",
 ]
-RECORD_COLUMNS = ["step", "benchmark", "problem_id", "n", "c", "mean_length", "majority_correct"]
-FINISHED = "finished"
-BROKEN = "broken"
-UNKNOWN = "unknown"
-_SKIP_DIRS = {".hydra", "checkpoints", "final", "eval", "wandb", "__pycache__"}
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class AnalysisWarning(UserWarning):
-    """Something in a run directory was skipped; the message names the file."""
-
-
-class BrokenRun(Exception):
-    """A run directory file that cannot be read; the message names the file and the reason."""
 
 
 @dataclass
@@ -115,182 +128,6 @@ class Duplicate:
         )
 
 
-@dataclass
-class RunData:
-    """What one run directory holds, as read."""
-
-    row: dict
-    config: dict
-    metrics: list[dict] = field(default_factory=list)
-    records: list[pa.Table] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def find_run_dirs(sweep_dirs: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Every directory under ``sweep_dirs`` holding a run.json or config.yaml.
-
-    A sweep dir may itself be a run dir, or nest runs at any depth
-    (``multirun/<date>/<time>/<job>``); a run dir's own subdirectories are not searched.
-    """
-    found: list[Path] = []
-    for root in sweep_dirs:
-        for dirpath, dirnames, filenames in os.walk(os.fspath(root)):
-            if "run.json" in filenames or "config.yaml" in filenames:
-                found.append(Path(dirpath))
-                dirnames.clear()
-            else:
-                dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-    return sorted(set(found))
-
-
-def _read_run_json(path: Path) -> dict:
-    try:
-        info = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise BrokenRun(f"{path}:{err.lineno}: invalid JSON ({err.msg})") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise BrokenRun(f"{path}: unreadable ({err})") from None
-    if not isinstance(info, dict):
-        raise BrokenRun(f"{path}: expected a JSON object, got {type(info).__name__}")
-    return info
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_block(text: str) -> object:
-    return yaml.load(text, Loader=_YAML_LOADER)
-
-
-def _top_level_blocks(text: str) -> list[str] | None:
-    """The text split before each top-level key; None where that is not safe (documents, lists)."""
-    blocks: list[list[str]] = []
-    for line in text.splitlines(keepends=True):
-        if line.startswith(("---", "...", "%", "-", "&", "*", "!", "? ")):
-            return None
-        if line[:1] not in ("", " ", "\t", "#", "\n", "\r") or not blocks:
-            blocks.append([])
-        blocks[-1].append(line)
-    return ["".join(b) for b in blocks]
-
-
-def parse_yaml(text: str) -> object:
-    """``yaml.load`` of a config, each top-level group parsed once per distinct text.
-
-    The runs of a sweep repeat most groups verbatim (the same model, task, eval
-    settings), so caching per group makes loading a thousand configs several
-    times faster; anything unusual is parsed whole.
-    """
-    try:
-        parts = [_parse_block(b) for b in _top_level_blocks(text) or ()]
-    except yaml.YAMLError:  # parsed whole below, for the error's line in the file
-        parts = []
-    if not parts or not all(isinstance(p, dict) or p is None for p in parts):
-        return yaml.load(text, Loader=_YAML_LOADER)
-    merged: dict = {}
-    for part in parts:
-        if isinstance(part, dict):
-            merged.update(part)
-    return merged
-
-
-def _read_config(path: Path) -> dict:
-    if not path.exists():
-        raise BrokenRun(f"{path}: missing (the run's config is unknown)")
-    try:
-        cfg = parse_yaml(path.read_text())
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise BrokenRun(f"{path}{where}: invalid YAML ({getattr(err, 'problem', None) or err})") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise BrokenRun(f"{path}: unreadable ({err})") from None
-    if not isinstance(cfg, dict):
-        raise BrokenRun(f"{path}: expected a mapping of config groups, got {type(cfg).__name__}")
-    return cfg
-
-
-def _valid_line(record: object) -> bool:
-    step = record.get("step") if isinstance(record, dict) else None
-    return isinstance(step, int) and not isinstance(step, bool)
-
-
-def _parse_line(path: Path, number: int, line: str) -> dict:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise BrokenRun(f"{path}:{number}: invalid JSON ({err.msg})") from None
-    if not _valid_line(record):
-        raise BrokenRun(f"{path}:{number}: not a metrics line (a JSON object with an integer step)")
-    return record
-
-
-def read_metrics_file(path: Path) -> tuple[list[dict], list[str]]:
-    """The lines of one metrics.jsonl, and a warning if its torn last line was dropped.
-
-    One ``json.loads`` of the whole file (its lines joined into a JSON array) is
-    the fast path; only a file that fails it is parsed line by line.
-    """
-    if not path.exists():
-        return [], []
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as err:
-        raise BrokenRun(f"{path}: unreadable ({err})") from None
-    lines = [(i, ln) for i, ln in enumerate(text.splitlines(), 1) if ln.strip()]
-    try:
-        records = json.loads("[" + ",".join(ln for _, ln in lines) + "]")
-    except json.JSONDecodeError:
-        records = None
-    if records is not None and all(_valid_line(r) for r in records):
-        return records, []
-    *body, (last_no, last) = lines
-    records = [_parse_line(path, i, ln) for i, ln in body]
-    try:
-        return [*records, _parse_line(path, last_no, last)], []
-    except BrokenRun as err:
-        return records, [f"{err}: dropped as a torn last line"]
-
-
-def _read_records(run_dir: Path) -> list[pa.Table]:
-    tables = []
-    for path in sorted((run_dir / "eval").glob("step-*/records.parquet")):
-        try:
-            # ParquetFile.read skips the dataset layer of pq.read_table: ~5x faster per small file.
-            tables.append(pq.ParquetFile(path).read(columns=RECORD_COLUMNS, use_threads=False))
-        except (OSError, ValueError, KeyError, pa.ArrowException) as err:
-            raise BrokenRun(f"{path}: unreadable records ({err})") from None
-    return tables
-
-
-def read_run(run_dir: Path) -> RunData:
-    """Everything one run directory holds; a :data:`BROKEN` run keeps only its row and config."""
-    row: dict = {
-        "run": str(run_dir),
-        "sweep": str(run_dir.parent),
-        "name": run_dir.name,
-        "status": UNKNOWN,
-        "error": None,
-    }
-    data = RunData(row, {})
-    meta = run_dir / "run.json"
-    problems: list[str] = []
-    try:
-        row.update(_read_run_json(meta) if meta.exists() else {"error": f"{meta}: missing"})
-        row["run"], row["sweep"] = str(run_dir), str(run_dir.parent)
-    except BrokenRun as err:
-        problems.append(str(err))
-    try:  # read even when run.json is broken: the config says where the run belongs
-        data.config = _read_config(run_dir / "config.yaml")
-        if not problems:
-            data.metrics, data.warnings = read_metrics_file(run_dir / "metrics.jsonl")
-            data.records = _read_records(run_dir)
-    except BrokenRun as err:
-        problems.append(str(err))
-    if problems:
-        row.update(status=BROKEN, error="; ".join(problems))
-        data.metrics, data.records, data.warnings = [], [], []
-    return data
-
-
 def _tuples(column: pd.Series) -> pd.Series:
     """Lists (``eval.k``) as tuples, so every config value is hashable for grouping."""
     if column.dtype != object:
@@ -327,7 +164,7 @@ def metrics_frames(runs: Sequence[str], metrics: Sequence[list[dict]]) -> tuple[
     records = [r for lines in metrics for r in lines]
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame({"step": []})
     frame.insert(0, "run", _run_array(list(runs), [len(m) for m in metrics]).to_pandas())
-    eval_cols = [c for c in frame.columns if c.startswith("eval/")]
+    eval_cols = [c for c in frame.columns if c.startswith(contract.EVAL)]
     train_cols = [c for c in frame.columns if c not in eval_cols and c not in ("run", "step")]
     return kind(frame, train_cols), kind(frame, eval_cols)
 

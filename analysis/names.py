@@ -18,6 +18,9 @@ METHODS: dict[str, str] = {
     "gspo": "GSPO",
     "ptrace": "P-trace",
     "strace": "S-trace",
+    # A preset, not a method: its runs record method.name=strace (S-trace at λ=0 with loss_mask), so
+    # tables show them as S-trace, λ=0; this name is never looked up from a run's config. Kept
+    # because tests/analysis/test_names.py asks for a name for every `method=` choice.
     "grpo_entropy_mask": "GRPO + entropy mask",
     "hapo": "HAPO",
     "cispo": "CISPO",

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from analysis import names, plots, render, tables
 from analysis.load import Duplicate, Sweep
 from analysis.table import Table
+from harness.contract import ACCURACY, REWARD, TOKENS
 
 STATUS_HEADINGS = {
     "name": "run",
@@ -55,14 +56,12 @@ def status_frame(sweep: Sweep) -> pd.DataFrame:
 def figures(sweep: Sweep, k: int) -> dict[str, Callable[[], Figure]]:
     """Every figure this sweep has data for, by file stem (built when called)."""
     figs: dict[str, Callable[[], Figure]] = {}
-    for metric in ("train/reward_mean", "train/accuracy"):
+    for metric in (REWARD, ACCURACY):
         if metric in sweep.steps:
             short = metric.split("/")[1]
             figs[f"{short}_vs_step"] = functools.partial(plots.training_curves, sweep, metric, "step")
-            if "train/tokens" in sweep.steps:
-                figs[f"{short}_vs_tokens"] = functools.partial(
-                    plots.training_curves, sweep, metric, "train/tokens"
-                )
+            if TOKENS in sweep.steps:
+                figs[f"{short}_vs_tokens"] = functools.partial(plots.training_curves, sweep, metric, TOKENS)
     figs["pass_at_k"] = functools.partial(plots.pass_at_k_curve, sweep)
     for axis in tables.ablation_axes(sweep):
         figs[f"ablation_{axis}"] = functools.partial(plots.ablation_curve, sweep, axis, k)

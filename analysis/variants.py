@@ -5,7 +5,9 @@ of ``Sweep.runs`` (``method.lam``, ``trainer.lr``, ...). Two runs are seeds of
 the same *variant* (tables pool them) exactly when every flattened key agrees,
 except the seed and the :data:`BOOKKEEPING` keys. Nothing here lists the keys
 that matter, so a key added to the config separates variants without a code
-change; only what is *not* part of a variant's identity is listed, here alone.
+change; only what is *not* part of a variant's identity is listed, in the
+run-dir contract's one bookkeeping table (``harness.contract``), beside what
+run-dir names and the resume identity leave out.
 
 A variant's label names its model and method plus the keys that vary within
 the sweep beyond what model and method already say (GSPO's own clip range is
@@ -22,9 +24,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from fnmatch import fnmatchcase
 
 import pandas as pd
+
+from harness import contract
 
 MODEL = "model.name"
 METHOD = "method.name"
@@ -34,30 +37,10 @@ HEAD = (MODEL, METHOD)
 #: Shown for a key a run does not have (e.g. ``method.lam`` of GRPO).
 MISSING = "—"
 
-#: Config keys (fnmatch patterns on the dotted keys) that never separate variants.
-BOOKKEEPING: tuple[str, ...] = (
-    SEED,  # the replicate axis: tables pool seeds (mean ± std over them)
-    "logger.*",  # W&B mode/project/entity/group/tags, progress bar
-    "run_name",
-    "cache_dir",
-    "hydra.*",  # launcher and output-dir settings, if a config carries them
-    "model.resources.*",  # what the launcher asks SLURM for (GPUs, memory, time)
-    "eval.out_dir",
-    "eval.progress",
-    "eval.wandb",
-    "eval.save_completions",
-    "eval.samples_per_benchmark",
-    "eval.interval",  # how often to evaluate; the final evaluation is the same
-    "trainer.save_steps",
-    "trainer.save_total_limit",
-    "trainer.log_completions",
-    # how one computation is laid out on the hardware (same math, other memory use)
-    "model.micro_batch_size",
-    "model.gradient_checkpointing",
-    "eval.batch_size",
-    "*.vllm_gpu_memory_utilization",
-    "*.vllm_tensor_parallel_size",
-)
+#: Config keys that never separate variants: the ``pooling`` column of the run-dir contract's one
+#: bookkeeping table (``harness.contract.BOOKKEEPING``), which also says what run-dir names and
+#: the resume identity leave out. A key covers everything under it; ``*`` matches one part.
+BOOKKEEPING: tuple[str, ...] = contract.bookkeeping_keys("pooling")
 #: Short names that are not the last part of their key.
 ALIASES: dict[str, str] = {"quantile": "method.entropy_quantile", "seed": SEED}
 
@@ -74,7 +57,8 @@ class NotAnAxis(ValueError):
 
 
 def is_bookkeeping(key: str) -> bool:
-    return any(fnmatchcase(key, pattern) for pattern in BOOKKEEPING)
+    """Whether runs that differ in ``key`` (a dotted config key) are still seeds of one variant."""
+    return contract.is_bookkeeping(key, "pooling")
 
 
 def identity_keys(config_keys: Iterable[str]) -> list[str]:

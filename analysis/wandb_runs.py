@@ -1,6 +1,6 @@
 """The frames of :mod:`analysis.load` from W&B runs.
 
-A W&B run mirrors its run directory (``harness.wandb_log``): every metrics.jsonl row is
+A W&B run mirrors its run directory (``harness.run.wandb_log``): every metrics.jsonl row is
 logged as is, with the same keys (``train/reward_mean``, ``eval/<benchmark>/pass@k``, …),
 against the same ``step``; the config holds the harness's groups only. So W&B history
 rows are metrics.jsonl rows, and the dashboard plots the keys the tables use.
@@ -46,7 +46,7 @@ class WandbRun(Protocol):
 @cache
 def config_groups() -> frozenset[str]:
     """Top-level keys of the harness's config (W&B's own ``_wandb`` and anything else left out)."""
-    from harness.config import TrainConfig
+    from harness.config.schema import TrainConfig
 
     return frozenset(f.name for f in dataclasses.fields(TrainConfig))
 

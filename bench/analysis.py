@@ -41,8 +41,8 @@ MODELS = ["tiny", "tiny-m"]
 
 def full_config(method: dict, model: str, seed: int) -> dict:
     """A resolved config as harness.train writes it: every group's schema with its defaults."""
-    from harness.config import LoggerConfig, ModelConfig, TaskConfig, TrainerConfig
-    from harness.eval.config import BenchmarkConfig, EvalConfig
+    from harness.config.eval import BenchmarkConfig, EvalConfig
+    from harness.config.schema import LoggerConfig, ModelConfig, TaskConfig, TrainerConfig
     from harness.methods import METHODS
 
     kind = METHODS[method["name"]].config

@@ -26,13 +26,13 @@ MAX_VERIFY_SHARE = 0.10
 
 
 def _warm_start_path(cache_dir: str, train: bool) -> Path | None:
-    from harness.config import ModelConfig, TaskConfig, WarmStartConfig
-    from harness.warmstart import warm_start
+    from harness.config.schema import ModelConfig, TaskConfig, WarmStartConfig
+    from harness.training.warmstart import warm_start
 
     model = ModelConfig(name="tiny", build="tiny", warm_start=WarmStartConfig(steps=300))
     task = TaskConfig()
     if not train:
-        from harness.warmstart import cache_key
+        from harness.training.warmstart import cache_key
 
         path = Path(cache_dir) / "warmstart" / f"tiny-{cache_key(model, task, 0)}"
         return path if (path / "config.json").exists() else None
@@ -40,7 +40,7 @@ def _warm_start_path(cache_dir: str, train: bool) -> Path | None:
 
 
 def load_model(args: argparse.Namespace) -> tuple[Any, Any, str]:
-    from harness.models import build_tiny, load_pretrained
+    from harness.training.models import build_tiny, load_pretrained
 
     path = Path(args.checkpoint) if args.checkpoint else _warm_start_path(args.cache_dir, args.warm_start)
     if path is not None:
@@ -51,7 +51,7 @@ def load_model(args: argparse.Namespace) -> tuple[Any, Any, str]:
 
 
 def bench_evaluate(args: argparse.Namespace) -> dict[str, float]:
-    from harness.eval.config import EvalConfig
+    from harness.config.eval import EvalConfig
     from harness.eval.runner import evaluate
 
     model, tokenizer, source = load_model(args)

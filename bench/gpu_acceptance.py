@@ -34,7 +34,7 @@ import torch
 
 from bench.train_step import QWEN3_1_7B, _time
 from harness.methods import METHODS
-from harness.models import train_tiny_tokenizer
+from harness.training.models import train_tiny_tokenizer
 
 TINY = {
     "hidden_size": 64,

@@ -23,13 +23,14 @@ from transformers import Qwen3Config, Qwen3ForCausalLM, TrainerCallback
 from transformers.trainer_callback import PrinterCallback
 from trl import GRPOTrainer
 
-from harness.config import register_configs, validate
-from harness.engine import HarnessGRPOTrainer
+from harness.config.schema import register_configs, validate
 from harness.methods import METHODS
-from harness.models import load_pretrained, train_tiny_tokenizer
-from harness.tasks.datasets import train_dataset
-from harness.training_run import grpo_args, reward_funcs, seed_everything
-from harness.warmstart import warm_start
+from harness.problems.dataset import train_dataset
+from harness.training.engine import HarnessGRPOTrainer
+from harness.training.execute import seed_everything
+from harness.training.models import load_pretrained, train_tiny_tokenizer
+from harness.training.trl_args import grpo_args, reward_funcs
+from harness.training.warmstart import warm_start
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 QWEN3_1_7B = {

@@ -2,14 +2,14 @@
 
     python -m harness.train method=strace method.entropy_quantile=0.1 model=qwen3-4b
 
-The run directory is derived from the command line (``harness.naming``), so running the same
+The run directory is derived from the command line (``harness.run.naming``), so running the same
 command again resumes the same run; a run dir is a transaction (docs/run_dir.md):
 
 1. validate the config; lock the run dir (a second launch of the same run exits at once);
-2. ``resume=auto|never|must``: resume only the same config (``harness.identity``), skip a
+2. ``resume=auto|never|must``: resume only the same config (``harness.run.identity``), skip a
    finished one, refuse a changed one with a diff;
-3. preflight: model, every task row, benchmarks, batch geometry, cache dir (``harness.preflight``);
-4. only then the warm start, the model, W&B and training (``harness.training_run``).
+3. preflight: model, every task row, benchmarks, batch geometry, cache dir (``harness.training.preflight``);
+4. only then the warm start, the model, W&B and training (``harness.training.execute``).
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from harness import distributed, faults
-from harness.config import TrainConfig, register_configs, validate
+from harness.config.schema import TrainConfig, register_configs, validate
 from harness.errors import one_line_errors
-from harness.identity import config_hash, decide, semantic_config
-from harness.locks import exclusive
 from harness.methods import knobs
-from harness.run_dir import CONFIG_FILE, LOCK_FILE, MetricsLog, RunRecord, atomic_write
+from harness.run import faults
+from harness.run.identity import config_hash, decide, semantic_config
+from harness.run.locks import exclusive
+from harness.run.run_dir import CONFIG_FILE, LOCK_FILE, MetricsLog, RunRecord, atomic_write
+from harness.training import distributed
 
 
 def run_name(cfg: TrainConfig) -> str:
@@ -75,7 +76,7 @@ def main(cfg: DictConfig) -> dict[str, float] | None:
 
 
 def _run(conf: TrainConfig, cfg: DictConfig, run_dir: Path, lead: bool) -> dict[str, float] | None:
-    from harness.preflight import preflight
+    from harness.training.preflight import preflight
 
     semantic = semantic_config(cfg)
     if decide(run_dir, semantic, conf.resume).check().action == "skip":
@@ -95,7 +96,7 @@ def _run(conf: TrainConfig, cfg: DictConfig, run_dir: Path, lead: bool) -> dict[
             run_name(conf), group, run_tags(conf), conf.trainer.steps, config_hash=config_hash(semantic)
         )
     try:
-        from harness.training_run import execute
+        from harness.training.execute import execute
 
         result = execute(conf, cfg, run_dir, record, rows, cache)
     except BaseException as err:

@@ -1,13 +1,13 @@
-"""The harness's Hydra launchers (logic: harness/launchers.py; configs: conf/hydra/launcher/).
+"""The harness's Hydra launchers (logic: harness/sweeps/; configs: conf/hydra/launcher/).
 
 Hydra instantiates launchers only from the ``hydra_plugins`` namespace package, and imports this
 module itself when it discovers its plugins (before composing any config): the place where a
 plugin registers its config schemas.
 """
 
-from harness import launchers
+from harness.sweeps import launchers, schemas
 
-launchers.register_configs()
+schemas.register_configs()
 
 
 class SlurmLauncher(launchers.SlurmLauncher):

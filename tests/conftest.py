@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import register_configs
+from harness.config.schema import register_configs
 from harness.methods import METHODS as REGISTERED
 
 register_configs()  # what the entry points (harness.train.cli, harness.eval cli) do before composing

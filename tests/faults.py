@@ -1,4 +1,4 @@
-"""The test side of ``harness.faults``' pause point: hold a run at a named point, act, let it go."""
+"""The test side of ``harness.run.faults``' pause point: hold a run at a named point, act, let it go."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from harness import faults
+from harness.run import faults
 
 
 def pause_env(at: str, fifo: Path) -> dict[str, str]:

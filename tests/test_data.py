@@ -1,4 +1,4 @@
-"""harness.data: one schema and one loader behind ``task`` and every ``benchmark.<name>``."""
+"""harness.problems: one schema and one loader behind ``task`` and every ``benchmark.<name>``."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from harness.config import TaskConfig
-from harness.data import Problem, ProblemSource, load_problems
+from harness.config.eval import BenchmarkConfig
+from harness.config.schema import TaskConfig
 from harness.errors import DataError
 from harness.eval.benchmarks import load_benchmark
-from harness.eval.config import BenchmarkConfig
-from harness.tasks.arith import make_problems
-from harness.tasks.datasets import task_rows
+from harness.problems import Problem, ProblemSource, load_problems
+from harness.problems.arith import make_problems
+from harness.problems.dataset import task_rows
 
 COLUMNS = {"problem_key": "question", "answer_key": "final", "id_key": "uid"}
 ROWS = [

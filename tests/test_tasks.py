@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.config import TaskConfig
+from harness.config.schema import TaskConfig
 from harness.grading import math_reward
-from harness.models import build_tiny
-from harness.tasks import INSTRUCTION, render_prompt
-from harness.tasks.arith import make_problems, split_of
-from harness.tasks.datasets import task_rows, train_dataset
+from harness.problems.arith import make_problems, split_of
+from harness.problems.dataset import task_rows, train_dataset
+from harness.problems.prompt import INSTRUCTION, render_prompt
+from harness.training.models import build_tiny
 
 
 def test_arith_answers_are_the_value_of_the_expression() -> None:

@@ -25,13 +25,13 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from harness.config import register_configs
+from harness.config.eval import EvaluateConfig
+from harness.config.schema import register_configs
 from harness.errors import ConfigError, one_line_errors
 from harness.eval.benchmarks import load_benchmarks
-from harness.eval.config import EvaluateConfig
 from harness.eval.runner import EvalResult, evaluate, log_to_wandb, record_metrics
 from harness.plain import plain_dict, to_schema
-from harness.run_dir import (
+from harness.run.run_dir import (
     CHECKPOINTS,
     EVAL_DIR,
     FINAL,
@@ -84,8 +84,8 @@ def _run_final(run_dir: Path) -> Target:
 
 def resolve_target(checkpoint: str) -> Target:
     """Where ``checkpoint=`` points (see the module docstring); raise ``ConfigError`` if nowhere."""
-    from harness.models import check_source, is_hub_id
-    from harness.naming import token
+    from harness.run.naming import token
+    from harness.training.models import check_source, is_hub_id
 
     path = Path(hydra.utils.to_absolute_path(checkpoint)).expanduser()
     if not path.exists():
@@ -157,7 +157,7 @@ def build_model(conf: EvaluateConfig, checkpoint: str) -> tuple[Any, Any, Any]:
         return None, AutoTokenizer.from_pretrained(checkpoint), backend
     import torch
 
-    from harness.models import load_pretrained
+    from harness.training.models import load_pretrained
 
     model, tokenizer = load_pretrained(checkpoint, dtype)
     model.to(torch.device(device))  # type: ignore[arg-type]  # transformers types `to` as a decorated function
@@ -187,7 +187,7 @@ def print_summary(result: EvalResult) -> None:
 
 
 def main(cfg: DictConfig) -> EvalResult:
-    from harness.locks import exclusive
+    from harness.run.locks import exclusive
 
     conf = validate(cfg)
     load_benchmarks(conf.benchmark)  # bad files / unparsable answers fail before the model loads

@@ -1,6 +1,6 @@
-"""Benchmark problems: ``harness.data``'s rows, checked for gold answers the verifier can parse.
+"""Benchmark problems: ``harness.problems``'s rows, checked for gold answers the verifier can parse.
 
-Every problem comes from :func:`harness.data.load_problems` (a hub dataset, a local JSONL/parquet
+Every problem comes from :func:`harness.problems.load_problems` (a hub dataset, a local JSONL/parquet
 file, or the arithmetic task's test split), so a benchmark reads a file exactly as a training task
 does. Gold answers the verifier cannot parse are reported by id (``on_unparsable``), never silently
 dropped. Loads are memoised per config: preflight reads every benchmark once, evaluations reuse it.
@@ -12,11 +12,11 @@ import json
 import logging
 from dataclasses import asdict
 
-from harness.data import Problem, load_problems
-from harness.data.problems import location
+from harness.config.eval import BenchmarkConfig, BenchmarkSpecs, benchmarks_from
 from harness.errors import DataError
-from harness.eval.config import BenchmarkConfig, BenchmarkSpecs, benchmarks_from
 from harness.grading import gold_is_parseable
+from harness.problems import Problem, load_problems
+from harness.problems.problems import location
 
 log = logging.getLogger(__name__)
 

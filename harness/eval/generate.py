@@ -5,7 +5,7 @@
 * :class:`VLLMBackend`: vLLM's offline ``LLM.generate`` with ``SamplingParams(n=...)``;
   vllm is imported lazily (GPU extra).
 
-Prompts are already chat-templated strings (``harness.tasks.render_prompt``); both
+Prompts are already chat-templated strings (``harness.problems.prompt.render_prompt``); both
 backends tokenize them without adding special tokens, as TRL does in training.
 Token counts include the EOS token when one was generated (TRL's completion length).
 """

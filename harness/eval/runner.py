@@ -2,7 +2,7 @@
 
 ``evaluate`` is called by the training loop (every ``eval.interval`` steps and at the
 end) and by ``python -m harness.eval``.  Per benchmark it renders the prompts exactly as
-in training (``harness.tasks.render_prompt``), samples ``eval.n`` completions per problem
+in training (``harness.problems.prompt.render_prompt``), samples ``eval.n`` completions per problem
 under a forked, seeded RNG (same seed -> same records; the caller's RNG is untouched),
 scores them with ``harness.grading.math_reward`` and stores (n, c) per problem so that
 pass@k for any k <= n can be recomputed later without regenerating.
@@ -23,27 +23,26 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.data import Problem
-from harness.eval.benchmarks import load_benchmark
-from harness.eval.config import (
+from harness.config.eval import (
     BenchmarkSpecs,
     EvalConfig,
     Values,
     benchmarks_from,
     eval_config_from,
 )
+from harness.contract import AVG, RECORDS, SUMMARY, eval_key, step_dir
+from harness.eval.benchmarks import load_benchmark
 from harness.eval.generate import Backend, Completion, HFBackend, Sampling
 from harness.eval.passk import majority_vote, pass_at_k
 from harness.grading import MAX_ANSWER_CHARS, canonical_answer, last_boxed, math_reward, warmup_verifier
-from harness.run_dir import MetricsLog, atomic_write
+from harness.problems import Problem
+from harness.run.run_dir import MetricsLog, atomic_write
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
-RECORDS = "records.parquet"
-SUMMARY = "summary.json"
 SAMPLE_COLUMNS = ["benchmark", "problem_id", "prompt", "completion", "reward"]
 RECORD_SCHEMA = pa.schema(
     [
@@ -81,10 +80,6 @@ class EvalResult:
     summary: dict[str, Any]
     out_dir: Path
     timing: dict[str, float] = field(default_factory=dict)
-
-
-def step_dir(run_dir: Path | str, step: int) -> Path:
-    return Path(run_dir) / "eval" / f"step-{int(step)}"
 
 
 def benchmark_seed(seed: int, name: str) -> int:
@@ -136,7 +131,7 @@ def run_benchmark(
     cfg: EvalConfig,
     step: int,
 ) -> BenchmarkRun:
-    from harness.tasks import render_prompt
+    from harness.problems.prompt import render_prompt
 
     prompts = [render_prompt(tokenizer, p.problem) for p in problems]
     sampling = Sampling(cfg.temperature, cfg.top_p, cfg.max_new_tokens, benchmark_seed(cfg.seed, name))
@@ -190,8 +185,8 @@ def summarize(records: pd.DataFrame, ks: list[int]) -> tuple[dict[str, dict[str,
 
 def flat_metrics(per: dict[str, dict[str, float]], avg: dict[str, float]) -> dict[str, float]:
     """``eval/<benchmark>/<metric>`` and ``eval/avg/<metric>`` (W&B / metrics.jsonl keys)."""
-    out = {f"eval/{b}/{k}": v for b, m in per.items() for k, v in m.items()}
-    out.update({f"eval/avg/{k}": v for k, v in avg.items()})
+    out = {eval_key(b, k): v for b, m in per.items() for k, v in m.items()}
+    out.update({eval_key(AVG, k): v for k, v in avg.items()})
     return out
 
 
@@ -292,12 +287,12 @@ def evaluate(
 def log_to_wandb(result: EvalResult, step: int, *, metrics: bool = True) -> bool:
     """Log the metrics row (as metrics.jsonl has it: ``step`` and the ``eval/…`` keys) and a
     samples table to the active W&B run (False if none). ``metrics=False``: the table only (a
-    training run's rows reach W&B through its metrics.jsonl mirror, ``harness.wandb_log``)."""
+    training run's rows reach W&B through its metrics.jsonl mirror, ``harness.run.wandb_log``)."""
     import wandb
 
     if wandb.run is None:
         return False
-    from harness.wandb_log import STEP, use_step_axis
+    from harness.run.wandb_log import STEP, use_step_axis
 
     use_step_axis(wandb.run)
     payload: dict[str, Any] = {STEP: int(step), **(result.metrics if metrics else {})}

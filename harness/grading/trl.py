@@ -2,7 +2,7 @@
 
 TRL calls a reward function with the completions and the dataset's columns as
 keyword arguments, and logs its mean under ``rewards/<__name__>/mean``
-(harness.callbacks maps ``rewards/math_reward/mean`` to ``train/accuracy``).
+(harness.training.callbacks maps ``rewards/math_reward/mean`` to ``train/accuracy``).
 """
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from harness.config import TrainConfig, register_configs, validate
+from harness.config.schema import TrainConfig, register_configs, validate
 from harness.errors import one_line_errors
-from harness.run_dir import RunRecord
+from harness.run.run_dir import RunRecord
 
 ENTRY = [sys.executable, "-m", "verl.trainer.main_ppo"]
 

@@ -12,7 +12,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from harness.config import TrainConfig
+from harness.config.schema import TrainConfig
 from harness.errors import ConfigError
 from harness.methods import MethodConfig
 from harness.verl.losses import MAPPED, loss_mode, needs_entropy

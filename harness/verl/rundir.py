@@ -22,12 +22,12 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from harness.config import TrainConfig
-from harness.data.problems import Problem, load_problems
+from harness.config.schema import TrainConfig
+from harness.problems.problems import Problem, load_problems
 from harness.eval.passk import pass_at_k
-from harness.identity import config_hash, semantic_config
-from harness.run_dir import CONFIG_FILE, METRICS_FILE, RunRecord, atomic_write
-from harness.tasks import prompt_messages
+from harness.run.identity import config_hash, semantic_config
+from harness.run.run_dir import CONFIG_FILE, METRICS_FILE, RunRecord, atomic_write
+from harness.problems.prompt import prompt_messages
 
 FILE_LOGGER = "verl/metrics.jsonl"
 VALIDATION = "verl/validation"

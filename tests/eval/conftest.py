@@ -22,8 +22,8 @@ CHECKPOINT_STEP = 7
 
 @pytest.fixture(scope="session")
 def tiny_model():
-    """A random-init tiny Qwen3 and its tokenizer (harness.models.build_tiny)."""
-    from harness.models import build_tiny
+    """A random-init tiny Qwen3 and its tokenizer (harness.training.models.build_tiny)."""
+    from harness.training.models import build_tiny
 
     return build_tiny("tiny", seed=0)
 

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from harness.config.eval import BenchmarkConfig
 from harness.errors import DataError
 from harness.eval.benchmarks import UnparsableAnswersError, load_benchmark, load_benchmarks
-from harness.eval.config import BenchmarkConfig
 
 # Two rows per benchmark, in the column layout of its hub dataset.
 SCHEMAS = {
@@ -220,7 +220,7 @@ def test_hub_failure_suggests_a_local_path(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_arith_splits_are_held_out_and_deterministic() -> None:
-    from harness.tasks.arith import make_problems
+    from harness.problems.arith import make_problems
 
     benches = load_benchmarks(
         {

@@ -9,7 +9,7 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
-from harness.eval.config import BenchmarkConfig, EvalConfig, EvaluateConfig, benchmarks_from, eval_config_from
+from harness.config.eval import BenchmarkConfig, EvalConfig, EvaluateConfig, benchmarks_from, eval_config_from
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 HUB = {

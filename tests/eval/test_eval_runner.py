@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
+from harness.config.eval import BenchmarkConfig, EvalConfig
 from harness.eval import pass_at_k
 from harness.eval.benchmarks import load_benchmark
-from harness.eval.config import BenchmarkConfig, EvalConfig
 from harness.eval.runner import evaluate, log_to_wandb, record_metrics
 
 COLUMNS = [

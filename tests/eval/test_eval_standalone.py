@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.config.eval import EvaluateConfig
 from harness.errors import ConfigError
 from harness.eval import __main__ as eval_cli
 from harness.eval.__main__ import output_dir, resolve_target
-from harness.eval.config import EvaluateConfig
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_FILES = ["config.yaml", "run.json", "metrics.jsonl", "eval/step-4/summary.json"]

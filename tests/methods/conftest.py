@@ -10,7 +10,7 @@ from torch import Tensor
 
 
 def kernel_matrix(kernel: str, a: float, valid: Tensor) -> Tensor:
-    """K[i,t,j] built explicitly from its definition (METHODS.md), float64."""
+    """K[i,t,j] built explicitly from its definition (docs/methods.md), float64."""
     B, T = valid.shape
     t = torch.arange(T, dtype=torch.float64)[:, None]
     j = torch.arange(T, dtype=torch.float64)[None, :]

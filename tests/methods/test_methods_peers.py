@@ -14,7 +14,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from harness.config import register_configs
+from harness.config.schema import register_configs
 from harness.methods import STraceLossConfig, policy_loss
 
 CONF = str(Path(__file__).resolve().parents[2] / "conf")

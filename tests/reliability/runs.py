@@ -1,5 +1,5 @@
 """Fault-injection helpers: tiny runs that really learn (non-zero gradients), killed at a named
-point (``harness.faults``), and the run-dir invariants every kill/resume sequence must keep."""
+point (``harness.run.faults``), and the run-dir invariants every kill/resume sequence must keep."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Kill -9 a tiny run at seeded random points, re-run the same command, check the run dir.
 
-Each trial picks a kill point (``harness.faults``: during a step, during a checkpoint write, during
+Each trial picks a kill point (``harness.run.faults``: during a step, during a checkpoint write, during
 an evaluation, mid-way through a metrics row, between the last write and the status) and a visit of
 it, kills the run there, sometimes kills the resumed run too, then re-runs the command until it
 succeeds. The run dir must then hold the finished run exactly once and equal an uninterrupted run

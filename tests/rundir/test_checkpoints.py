@@ -12,8 +12,8 @@ import pytest
 import torch
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
-from harness.checkpoints import SET_ASIDE, STAGING, AtomicCheckpoints, damage, resumable_checkpoint
-from harness.run_dir import CHECKPOINTS
+from harness.run.checkpoints import SET_ASIDE, STAGING, AtomicCheckpoints, damage, resumable_checkpoint
+from harness.run.run_dir import CHECKPOINTS
 
 
 @pytest.fixture(scope="module")

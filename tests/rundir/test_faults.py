@@ -12,7 +12,7 @@ from tests.faults import pause_env, paused
 from tests.train.runs import REPO
 
 TWO_STEPS = (
-    "from harness import faults\n"
+    "from harness.run import faults\n"
     "faults.point('step'); print('one', flush=True)\n"
     "faults.point('step'); print('two', flush=True)\n"
 )

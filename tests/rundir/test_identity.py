@@ -10,10 +10,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from harness.config import register_configs
+from harness.config.schema import register_configs
 from harness.errors import RunDirError
-from harness.identity import config_diff, config_hash, decide, semantic_config
-from harness.run_dir import RunRecord
+from harness.run.identity import config_diff, config_hash, decide, semantic_config
+from harness.run.run_dir import RunRecord
 from tests.train.runs import REPO
 
 register_configs()

@@ -10,7 +10,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from harness.identity import config_hash, semantic_config
+from harness.run.identity import config_hash, semantic_config
 from tests.sweeps.runs import multirun_in_process
 from tests.train.runs import REPO
 

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import locks, warmstart
-from harness.config import ModelConfig, TaskConfig, WarmStartConfig
-from harness.locks import LockedError, exclusive
+from harness.config.schema import ModelConfig, TaskConfig, WarmStartConfig
+from harness.run import locks
+from harness.run.locks import LockedError, exclusive
+from harness.training import warmstart
 from tests.train.runs import REPO
 
 HOLD = (
-    "import sys, time; from harness.locks import exclusive\n"
+    "import sys, time; from harness.run.locks import exclusive\n"
     "with exclusive(sys.argv[1], wait=False, what='run dir x'):\n    print('locked', flush=True); time.sleep(120)\n"
 )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import RunDirError
-from harness.run_dir import METRICS_FILE, MetricsLog, RunRecord, read_metrics
+from harness.run.run_dir import METRICS_FILE, MetricsLog, RunRecord, read_metrics
 
 TRAIN = {"train/loss": 0.5}
 EVAL = {"eval/avg/pass@1": 0.25}

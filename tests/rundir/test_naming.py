@@ -12,8 +12,9 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from harness import naming, train
-from harness.naming import MAX_NAME, clean_float, overrides_name, sweep_name
+from harness import train
+from harness.run import naming
+from harness.run.naming import MAX_NAME, clean_float, overrides_name, sweep_name
 from tests.train.runs import REPO
 
 EXCLUDE = ["hydra.launcher", "logger", "resume", "cache_dir", "run_name"]

@@ -14,7 +14,7 @@ import pytest
 from harness import train
 from harness.errors import DataError
 from harness.eval import __main__ as eval_cli
-from harness.locks import exclusive
+from harness.run.locks import exclusive
 from tests.train.runs import REPO
 
 
@@ -135,7 +135,7 @@ def test_a_changed_config_is_refused_with_a_diff_and_nothing_overwritten(
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    from harness.identity import config_hash, semantic_config
+    from harness.run.identity import config_hash, semantic_config
 
     run_dir = tmp_path / "run"
     run_dir.mkdir()

@@ -15,7 +15,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 from submitit.slurm.slurm import _make_sbatch_string
 
-from harness import launchers
+from harness.sweeps import launchers
 from tests.sweeps.runs import REPO, SWEEPS, grid_size, multirun_in_process
 
 SWEEP_FILES = sorted(SWEEPS.glob("*.yaml"))

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness import faults
+from harness.run import faults
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def train_cmd(run_dir: Path, cache: Path, *overrides: str, sizes: Sequence[str] 
 def run_train(
     run_dir: Path, cache: Path, *overrides: str, check: bool = True, kill_at: str | None = None
 ) -> subprocess.CompletedProcess:
-    """Run to the end, or to its SIGKILL at the fault point ``kill_at`` (``"step:3"``, ``harness.faults``)."""
+    """Run to the end, or to its SIGKILL at the fault point ``kill_at`` (``"step:3"``, ``harness.run.faults``)."""
     env = {k: v for k, v in os.environ.items() if k != faults.ENV} | {"WANDB_MODE": "offline"}
     if kill_at:
         env[faults.ENV] = kill_at

@@ -10,12 +10,12 @@ import torch
 from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 
-from harness.config import ConfigError, accumulation_steps, register_configs, validate
-from harness.engine import HarnessGRPOTrainer
-from harness.models import build_tiny
-from harness.tasks.datasets import train_dataset
+from harness.config.schema import ConfigError, accumulation_steps, register_configs, validate
+from harness.problems.dataset import train_dataset
 from harness.train import run_name
-from harness.training_run import grpo_args, reward_funcs
+from harness.training.engine import HarnessGRPOTrainer
+from harness.training.models import build_tiny
+from harness.training.trl_args import grpo_args, reward_funcs
 
 CONF = str(Path(__file__).resolve().parents[2] / "conf")
 register_configs()
@@ -181,7 +181,7 @@ def test_mini_batches_scheduler_and_trl_passthrough_reach_grpo_config(tmp_path: 
     assert args.lr_scheduler_type == "constant"
     assert args.mask_truncated_completions is True
     assert args.top_k == 5
-    assert args.report_to == []  # W&B mirrors metrics.jsonl itself (harness.wandb_log)
+    assert args.report_to == []  # W&B mirrors metrics.jsonl itself (harness.run.wandb_log)
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,12 @@
 """Run identity: a run dir belongs to one semantic config, recorded as a hash in ``run.json``.
 
-The *semantic* config is the resolved config without bookkeeping (``BOOKKEEPING``: logging and
-W&B, the resume mode, the warm-start cache location, the display name, progress bars, how many
-checkpoints are kept), so switching W&B off or relaunching on another launcher resumes the same
-run, while any change to what is trained or measured does not. ``decide`` says what a launch
-does with a run dir under ``resume: auto | never | must``; ``harness.train`` and the sweep
-launchers (``harness.launchers``) both use it.
+The *semantic* config is the resolved config without the keys that the contract's bookkeeping table
+leaves out of the resume identity (``harness.contract.BOOKKEEPING``, column ``resume``: logging and
+W&B, the resume mode, the cache location, the display name, resources, hardware layout, checkpoint
+and evaluation cadence), so switching W&B off, relaunching on another launcher or with a longer
+time limit resumes the same run, while any change to what is trained or measured does not.
+``decide`` says what a launch does with a run dir under ``resume: auto | never | must``;
+``harness.train`` and the sweep launchers (``harness.sweeps.launchers``) both use it.
 """
 
 from __future__ import annotations
@@ -18,37 +19,19 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from harness.contract import CONFIG_FILE, bookkeeping_keys, without
 from harness.errors import RunDirError
 from harness.plain import plain_dict
-from harness.run_dir import CONFIG_FILE, RunRecord, checkpoint_dirs, has_state
+from harness.run.run_dir import RunRecord, checkpoint_dirs, has_state
 
-BOOKKEEPING = (
-    "logger",
-    "resume",
-    "cache_dir",
-    "run_name",
-    "distributed",
-    "eval.progress",
-    "eval.wandb",
-    "eval.out_dir",
-    "trainer.save_total_limit",
-    "trainer.log_completions",
-)
 MAX_DIFF = 20
 
 
 def semantic_config(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
-    """The resolved config as plain data, without the ``BOOKKEEPING`` keys."""
+    """The resolved config as plain data, without the keys bookkeeping for ``resume``
+    (``harness.contract.BOOKKEEPING``)."""
     data = plain_dict(cfg) if isinstance(cfg, DictConfig) else json.loads(json.dumps(cfg))
-    data.pop("hydra", None)
-    for dotted in BOOKKEEPING:
-        *parents, leaf = dotted.split(".")
-        node: Any = data
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            node.pop(leaf, None)
-    return data
+    return without(data, bookkeeping_keys("resume"))
 
 
 def config_hash(semantic: dict[str, Any]) -> str:
@@ -108,8 +91,10 @@ class Decision:
 def decide(run_dir: Path, semantic: dict[str, Any], mode: str) -> Decision:
     """Apply ``resume=<mode>`` to ``run_dir`` for a launch of the config ``semantic``.
 
-    auto: resume (or skip, if finished) only when the recorded config hash matches, else refuse
-    with a diff; never: refuse a run dir that already holds a run; must: refuse if there is none.
+    auto: resume (or skip, if finished) only when the semantic configs match, else refuse with a
+    diff; never: refuse a run dir that already holds a run; must: refuse if there is none. The
+    configs match when the hash recorded in run.json does, or when the run's config.yaml, read
+    under today's bookkeeping table, does: a run recorded before a key became bookkeeping resumes.
     """
     run_dir = Path(run_dir)
     if not has_state(run_dir):
@@ -130,8 +115,8 @@ def decide(run_dir: Path, semantic: dict[str, Any], mode: str) -> Decision:
         )
     old = recorded_config(run_dir)
     new_hash = config_hash(semantic)
-    old_hash = record.data.get("config_hash") or (config_hash(old) if old is not None else None)
-    if old_hash != new_hash:
+    same = record.data.get("config_hash") == new_hash or (old is not None and config_hash(old) == new_hash)
+    if not same:
         diff = config_diff(old, semantic) if old is not None else ["(the old run recorded no config.yaml)"]
         return Decision(
             "refuse",

@@ -5,12 +5,12 @@
 - ``local``: a JSONL / JSON / parquet file at ``path``;
 - ``hub``: the Hugging Face dataset ``hub`` (``subset``, ``split``); a non-empty ``path`` wins
   (an offline copy of that dataset, same columns);
-- ``arith``: the built-in arithmetic generator (``harness.tasks.arith``): ``n_problems`` problems of its
+- ``arith``: the built-in arithmetic generator (``harness.problems.arith``): ``n_problems`` problems of its
   ``split`` (train, warm or test), each chaining ``n_operations`` operations on integers up to
   ``max_operand``, reproducible from ``seed``.
 
 ``problem_key`` / ``answer_key`` / ``id_key`` name a file's or dataset's columns (``id_key`` empty: the
-row index is the problem id); ``limit`` keeps the first rows (0: all). ``harness.data.problems`` reads
+row index is the problem id); ``limit`` keeps the first rows (0: all). ``harness.problems.problems`` reads
 any source into checked rows; ``TaskConfig`` and ``BenchmarkConfig`` add their own knobs and defaults.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.tasks.arith import SPLITS as ARITH_SPLITS
+from harness.problems.arith import SPLITS as ARITH_SPLITS
 from harness.validation import check, check_choice
 
 SOURCES = ("local", "hub", "arith")

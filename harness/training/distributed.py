@@ -25,7 +25,7 @@ from transformers import TrainerCallback
 from harness.plain import plain_dict
 
 T = TypeVar("T")
-STRATEGIES = Path(__file__).resolve().parents[1] / "conf" / "distributed"
+STRATEGIES = Path(__file__).resolve().parents[2] / "conf" / "distributed"
 ENV_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
 

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 
-from harness import faults
-from harness.run_dir import CHECKPOINTS, checkpoint_dirs, checkpoint_step, publish_dir
+from harness.run import faults
+from harness.run.run_dir import CHECKPOINTS, checkpoint_dirs, checkpoint_step, publish_dir
 
 log = logging.getLogger(__name__)
 

@@ -1,17 +1,14 @@
 """The body of one training run: model, data, engine, evaluation, resume.
 
-A resume starts from the newest intact checkpoint (``harness.checkpoints``) and forgets every
+A resume starts from the newest intact checkpoint (``harness.run.checkpoints``) and forgets every
 metrics row and evaluation after it, so replayed steps are written exactly once. A run whose
 newest checkpoint is its last step only finishes: ``final/``, the final evaluation, the status.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import random
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,17 +19,13 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from transformers.trainer_callback import ProgressCallback
 from trl import GRPOConfig
 
-from harness import distributed, faults
-from harness.callbacks import EvalCallback, RewardProgressCallback, RunDirCallback
-from harness.checkpoints import resumable_checkpoint
-from harness.config import TrainConfig, WandbMode, accumulation_steps
-from harness.engine import HarnessGRPOTrainer
-from harness.errors import ConfigError
-from harness.grading.trl import MathAccuracy, OneBoxFormat
-from harness.models import load_pretrained
+from harness import contract
+from harness.config.schema import TrainConfig, WandbMode
 from harness.plain import plain_dict
-from harness.run_dir import (
-    CHECKPOINTS,
+from harness.problems.dataset import rows_dataset
+from harness.run import faults
+from harness.run.checkpoints import resumable_checkpoint
+from harness.run.run_dir import (
     FINAL,
     METRICS_FILE,
     MetricsLog,
@@ -42,8 +35,12 @@ from harness.run_dir import (
     publish_dir,
     read_metrics,
 )
-from harness.tasks.datasets import rows_dataset
-from harness.wandb_log import mirror
+from harness.run.wandb_log import mirror
+from harness.training import distributed
+from harness.training.callbacks import EvalCallback, RewardProgressCallback, RunDirCallback
+from harness.training.engine import HarnessGRPOTrainer
+from harness.training.models import load_pretrained
+from harness.training.trl_args import grpo_args, reward_funcs
 
 if TYPE_CHECKING:
     from wandb.sdk.wandb_run import Run as WandbRun
@@ -55,89 +52,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def grpo_args(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> GRPOConfig:
-    """TRL's ``GRPOConfig``: ours (``grpo_kwargs``) plus the ``trainer.trl`` passthrough."""
-    check_trl_passthrough(cfg, world_size)
-    try:
-        return GRPOConfig(**grpo_kwargs(cfg, run_dir, world_size), **cfg.trainer.trl)
-    except (TypeError, ValueError) as err:  # a passthrough value GRPOConfig rejects
-        raise ConfigError(f"trainer.trl: {err}") from None
-
-
-DEPRECATED_ALIASES = {  # TrainingArguments' old names, which the new ones silently override
-    "gradient_checkpointing": "activation_checkpointing",
-    "gradient_checkpointing_kwargs": "activation_checkpointing_kwargs",
-}
-
-
-def check_trl_passthrough(cfg: TrainConfig, world_size: int = 1) -> None:
-    """Every ``trainer.trl`` key is a ``GRPOConfig`` field the harness does not set itself."""
-    known = {f.name for f in dataclasses.fields(GRPOConfig)}
-    ours = set(grpo_kwargs(cfg, Path("."), world_size))
-    ours |= {old for old, new in DEPRECATED_ALIASES.items() if new in ours}
-    for key in cfg.trainer.trl:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ConfigError(f"trainer.trl.{key}: not a field of trl.GRPOConfig{hint}")
-        if key in ours:
-            raise ConfigError(
-                f"trainer.trl.{key}: the harness sets it from its own config "
-                "(trainer.*, model.*, method.*); set it there"
-            )
-
-
-def grpo_kwargs(cfg: TrainConfig, run_dir: Path, world_size: int = 1) -> dict[str, Any]:
-    """The ``GRPOConfig`` fields the harness sets: batch geometry, sampling, schedule, checkpoints."""
-    t, m = cfg.trainer, cfg.model
-    accumulation = accumulation_steps(cfg, world_size)
-    cuda = torch.cuda.is_available()
-    return dict(
-        output_dir=str(run_dir / CHECKPOINTS),
-        max_steps=t.steps,
-        learning_rate=t.lr,
-        lr_scheduler_type=t.lr_scheduler,
-        weight_decay=t.weight_decay,
-        warmup_steps=int(t.warmup_ratio * t.steps),
-        max_grad_norm=t.max_grad_norm,
-        per_device_train_batch_size=m.micro_batch_size,
-        steps_per_generation=accumulation * t.mini_batches,  # micro-steps per rollout
-        gradient_accumulation_steps=accumulation,
-        num_generations=t.group_size,
-        num_iterations=t.ppo_epochs,
-        max_completion_length=t.max_completion_length,
-        temperature=t.temperature,
-        top_p=t.top_p,
-        beta=getattr(cfg.method, "beta", 0.0),
-        scale_rewards=t.scale_rewards,
-        reward_weights=[1.0, t.format_reward_weight] if t.format_reward_weight else None,
-        logging_steps=1,
-        save_strategy="steps",
-        save_steps=t.save_steps,
-        save_total_limit=t.save_total_limit,
-        seed=t.seed,
-        data_seed=t.seed,
-        use_cpu=not cuda,
-        bf16=cuda and m.dtype == "bfloat16",
-        activation_checkpointing=m.gradient_checkpointing,  # transformers 5 name of gradient checkpointing
-        use_vllm=t.rollout == "vllm",
-        vllm_mode="colocate",
-        vllm_gpu_memory_utilization=t.vllm_gpu_memory_utilization,
-        vllm_max_model_length=t.max_prompt_length + t.max_completion_length,
-        log_completions=t.log_completions,
-        report_to="none",  # W&B mirrors metrics.jsonl instead (harness.wandb_log): our keys, our config
-        run_name=RunRecord(run_dir).data.get("name"),
-        disable_tqdm=not cfg.logger.progress_bar,
-        dataloader_num_workers=0,
-        **distributed.trainer_kwargs(cfg, world_size),  # ddp / zero3 when several processes
-    )
-
-
-def reward_funcs(cfg: TrainConfig) -> list[Callable[..., list[float]]]:
-    accuracy = MathAccuracy(cfg.trainer.reward_timeout_s)
-    return [accuracy, OneBoxFormat()] if cfg.trainer.format_reward_weight else [accuracy]
 
 
 def init_wandb(cfg: TrainConfig, raw: DictConfig, run_dir: Path, record: RunRecord) -> WandbRun | None:
@@ -182,10 +96,8 @@ class Evaluator:
         self.metrics, self.wandb_run = metrics, wandb_run
 
     def stored(self, step: int) -> dict[str, float] | None:
-        from harness.eval.runner import SUMMARY, step_dir
-
         row = self.metrics.get("eval", step)
-        if row is None or not (step_dir(self.run_dir, step) / SUMMARY).is_file():
+        if row is None or not (contract.step_dir(self.run_dir, step) / contract.SUMMARY).is_file():
             return None
         return {k: v for k, v in row.items() if k != "step"}
 
@@ -234,7 +146,7 @@ def build_trainer(
 def _model_source(cfg: TrainConfig, cache: Path) -> str:
     if not cfg.model.build:
         return cfg.model.source
-    from harness.warmstart import warm_start
+    from harness.training.warmstart import warm_start
 
     return str(distributed.rank_zero_first(warm_start, cfg.model, cfg.task, cfg.trainer.seed, cache))
 
@@ -279,12 +191,12 @@ def execute(
         if metrics is not None
         else [r for r in read_metrics(run_dir / METRICS_FILE)[0] if r["step"] <= start]
     )
-    trainer.tokens_seen = _last(done, "train/tokens")
-    trainer.prompts_seen = _last(done, "train/prompts")
+    trainer.tokens_seen = _last(done, contract.TOKENS)
+    trainer.prompts_seen = _last(done, contract.PROMPTS)
     evaluate = Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run) if metrics is not None else _off_main
     evaluator = distributed.on_main(trainer, evaluate)
     if metrics is not None:
-        trainer.add_callback(RunDirCallback(metrics, wall_offset=_last(done, "time/wall")))
+        trainer.add_callback(RunDirCallback(metrics, wall_offset=_last(done, contract.WALL)))
     trainer.add_callback(EvalCallback(evaluator, cfg.eval.interval))
     before = evaluator(model, 0)  # stored, if step 0 was already evaluated
     if resume:
@@ -332,6 +244,7 @@ def _report(before: dict[str, float], after: dict[str, float]) -> None:
     def show(value: float | None) -> str:
         return "nan" if value is None else f"{value:.3f}"
 
-    for key in sorted(k for k in after if k.startswith("eval/") and not k.startswith("eval/avg")):
+    avg = contract.eval_key(contract.AVG, "")
+    for key in sorted(k for k in after if k.startswith(contract.EVAL) and not k.startswith(avg)):
         tail = f"{show(before[key])} -> {show(after[key])}" if key in before else show(after[key])
         print(f"[harness] held-out {key}: {tail}")

@@ -18,21 +18,48 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import faults
+from harness import contract
+from harness.contract import (
+    CHECKPOINTS,
+    CONFIG_FILE,
+    EVAL_DIR,
+    FINAL,
+    LOCK_FILE,
+    METRICS_FILE,
+    RUN_FILE,
+    STANDALONE,
+    STEP_PREFIX,
+    row_kind,
+)
 from harness.errors import RunDirError
+from harness.run import faults
+
+__all__ = [  # the file names are the contract's (harness.contract), re-exported for the harness
+    "CHECKPOINTS",
+    "CONFIG_FILE",
+    "EVAL_DIR",
+    "FINAL",
+    "LOCK_FILE",
+    "METRICS_FILE",
+    "RUN_FILE",
+    "STANDALONE",
+    "MetricsLog",
+    "RunRecord",
+    "atomic_write",
+    "checkpoint_dirs",
+    "checkpoint_step",
+    "discard_evals_after",
+    "has_state",
+    "is_training_run",
+    "publish_dir",
+    "read_metrics",
+    "row_kind",
+]
 
 log = logging.getLogger(__name__)
 
-RUN_FILE = "run.json"
-METRICS_FILE = "metrics.jsonl"
-CONFIG_FILE = "config.yaml"
-CHECKPOINTS = "checkpoints"
-FINAL = "final"
-LOCK_FILE = "run.lock"
-EVAL_DIR = "eval"
-STANDALONE = "standalone"  # eval/standalone/<checkpoint>/: `python -m harness.eval` results
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)")
-_EVAL_STEP = re.compile(r"step-(\d+)")
+_EVAL_STEP = re.compile(STEP_PREFIX + r"(\d+)")
 
 
 def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
@@ -73,10 +100,6 @@ class RunRecord:
         self.path = Path(run_dir) / RUN_FILE
         self.data: dict[str, Any] = _read_json(self.path) if self.path.exists() else {}
 
-    @property
-    def finished(self) -> bool:
-        return self.data.get("status") == "finished"
-
     def update(self, **fields: Any) -> None:
         self.data.update(fields)
         atomic_write(self.path, lambda tmp: tmp.write_text(json.dumps(self.data, indent=1)))
@@ -114,37 +137,23 @@ class RunRecord:
         self.update(status="failed", error=error)
 
 
-def row_kind(row: dict[str, Any]) -> str:
-    """``eval`` for an evaluation row (any ``eval/`` key), ``train`` otherwise."""
-    return "eval" if any(k.startswith("eval/") for k in row) else "train"
-
-
 def read_metrics(path: Path) -> tuple[list[dict[str, Any]], bool]:
     """The rows of a metrics.jsonl and whether its last line was torn (and dropped, with a warning).
 
-    A torn *last* line is what a kill during a write leaves; a bad line anywhere else means the
-    file was damaged otherwise, and raises ``RunDirError`` naming the file and line.
+    The reading rule is the contract's (:func:`harness.contract.read_metrics`): a torn *last* line
+    is what a kill during a write leaves; a bad line anywhere else means the file was damaged
+    otherwise, and raises ``RunDirError`` naming the file and line.
     """
-    if not path.exists():
-        return [], False
-    lines = path.read_text().splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    rows: list[dict[str, Any]] = []
-    for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            if not isinstance(row, dict) or not isinstance(row.get("step"), int):
-                raise ValueError("not an object with an integer 'step'")
-        except ValueError as err:
-            if i == len(lines) - 1:
-                log.warning("%s: dropped a torn last line (a kill during a write?): %.80r", path, line)
-                return rows, True
-            raise RunDirError(f"{path}: line {i + 1} is damaged ({err}); fix or delete that line") from None
-        rows.append(row)
-    return rows, False
+    try:
+        rows, torn = contract.read_metrics(path)
+    except contract.DamagedMetrics as err:
+        bad = err.bad
+        raise RunDirError(
+            f"{bad.path}: line {bad.number} is damaged ({bad.reason}); fix or delete that line"
+        ) from None
+    if torn is not None:
+        log.warning("%s: dropped a torn last line (a kill during a write?): %.80r", path, torn.text)
+    return rows, torn is not None
 
 
 class MetricsLog:
@@ -178,17 +187,9 @@ class MetricsLog:
         finally:
             os.close(fd)
 
-    def read(self) -> list[dict[str, Any]]:
-        return list(self.rows)
-
     def get(self, kind: str, step: int) -> dict[str, Any] | None:
         """The row of ``kind`` ("train" or "eval") at ``step``, if written."""
         return next((r for r in self.rows if r["step"] == step and row_kind(r) == kind), None)
-
-    def last(self, key: str) -> float:
-        """The last logged value of ``key`` (0 if never logged): restores cumulative counters."""
-        values = [r[key] for r in self.rows if key in r]
-        return values[-1] if values else 0.0
 
     def final_eval(self) -> dict[str, float]:
         """The evaluation row of the highest step (without its step)."""
@@ -243,7 +244,7 @@ def has_state(run_dir: Path) -> bool:
 
 def discard_evals_after(run_dir: Path, step: int) -> None:
     """Remove ``eval/step-M`` for M > ``step``: a resume replays those steps and their evaluations."""
-    for path in (Path(run_dir) / EVAL_DIR).glob("step-*"):
+    for path in (Path(run_dir) / EVAL_DIR).glob(f"{STEP_PREFIX}*"):
         match = _EVAL_STEP.fullmatch(path.name)
         if match and int(match.group(1)) > step:
             shutil.rmtree(path)

@@ -81,7 +81,7 @@ def tokenizer_corpus(
     n: int = 4000, n_operations: tuple[int, ...] = (1, 2, 3, 4, 5), max_operand: int = 20
 ) -> list[str]:
     """Text the tiny models' tokenizer is trained on: problems, solutions, instruction."""
-    from harness.tasks import INSTRUCTION
+    from harness.problems.prompt import INSTRUCTION
 
     rng = random.Random("tokenizer-corpus")
     texts = [INSTRUCTION]

@@ -1,7 +1,8 @@
 """Run-directory names: short, readable, always one valid path component (docs/run_dir.md).
 
 A run dir is ``outputs/<task>-<model>-<method>/<overrides>``; ``<overrides>`` is built from the
-command line's overrides (bookkeeping keys left out), sorted by key, each ``key=value`` written
+command line's overrides (bookkeeping keys left out: ``conf/train.yaml``'s ``exclude_keys``, the
+``dir_name`` column of ``harness.contract.BOOKKEEPING``), sorted by key, each ``key=value`` written
 ``key-value`` and joined with ``+``::
 
     method=strace method.entropy_quantile=0.1 trainer.seed=1
@@ -27,6 +28,8 @@ import re
 from collections.abc import Sequence
 
 from omegaconf import OmegaConf
+
+from harness.contract import covers
 
 MAX_NAME = 96
 DEFAULT = "default"
@@ -89,8 +92,8 @@ def token(text: str) -> str:
 
 
 def excluded(key: str, exclude: Sequence[str]) -> bool:
-    """Whether ``key`` is, or lies under, one of the ``exclude`` keys."""
-    return any(key == e or key.startswith(e + ".") for e in exclude)
+    """Whether ``key`` is, or lies under, one of the ``exclude`` keys (``*`` matches one part)."""
+    return any(covers(e, key) for e in exclude)
 
 
 def _kept(overrides: Sequence[str], exclude: Sequence[str]) -> list[tuple[str, str, bool]]:

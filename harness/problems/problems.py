@@ -1,6 +1,6 @@
-"""Read any :class:`~harness.data.source.ProblemSource` into checked :class:`Problem` rows.
+"""Read any :class:`~harness.problems.source.ProblemSource` into checked :class:`Problem` rows.
 
-The one loader behind training tasks (``harness.tasks.datasets``) and benchmarks
+The one loader behind training tasks (``harness.problems.dataset``) and benchmarks
 (``harness.eval.benchmarks``): the same file with the same columns gives the same problems to both.
 A raw row becomes a problem through its configured columns, taking the user's turn of a
 chat-formatted prompt column and the ``ground_truth`` of a dict answer (DAPO-Math-17k), and writing
@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from harness.data.readers import read_rows
-from harness.data.source import ProblemSource
 from harness.errors import DataError
+from harness.problems.readers import read_rows
+from harness.problems.source import ProblemSource
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def load_problems(src: ProblemSource) -> list[Problem]:
 
 def _generated(src: ProblemSource) -> list[Problem]:
     """The arithmetic generator's problems: well formed by construction, ids name split and length."""
-    from harness.tasks.arith import make_problems
+    from harness.problems.arith import make_problems
 
     try:
         rows = make_problems(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from harness import distributed
-from harness.config import TrainConfig, accumulation_steps
+from harness.config.schema import TrainConfig, accumulation_steps
 from harness.errors import ConfigError, RunDirError
+from harness.training import distributed
 
 
 def check_writable(directory: Path, key: str) -> None:
@@ -25,9 +25,9 @@ def preflight(cfg: TrainConfig, cache_dir: Path) -> list[dict[str, str]]:
     """Check the model source, every task row, every benchmark, the batch geometry and the cache dir;
     return the task's rows (read once, used for training)."""
     from harness.eval.benchmarks import load_benchmarks
-    from harness.models import TINY_ARCHS, check_source
-    from harness.tasks.datasets import task_rows
-    from harness.training_run import check_trl_passthrough
+    from harness.problems.dataset import task_rows
+    from harness.training.models import TINY_ARCHS, check_source
+    from harness.training.trl_args import check_trl_passthrough
 
     accumulation_steps(cfg, distributed.world_size())  # raises unless the batch splits evenly
     check_trl_passthrough(cfg, distributed.world_size())

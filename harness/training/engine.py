@@ -9,10 +9,11 @@ and old log-probs, multi-GPU, checkpoints and logging. This subclass replaces:
   entropies, old and reference log-probs, with global token/sequence counts so
   that gradient accumulation sums micro-batch losses to the one-batch loss;
 
-and adds: the method's metrics (``method/*``, mean over processes) and the mean
+Every TRL hook overridden or private method called here is listed in ``harness.training.hooks``
+(a test checks them against the installed TRL). It adds: the method's metrics (``method/*``, mean over processes) and the mean
 entropy in TRL's log; cumulative completion tokens and prompts (``harness/tokens``,
 ``harness/prompts``: the x-axes of sample-efficiency plots); a clear error on a
-non-finite loss; atomic checkpoints (``harness.checkpoints``).
+non-finite loss; atomic checkpoints (``harness.run.checkpoints``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from typing import Any, cast
 import torch
 from trl import GRPOConfig, GRPOTrainer
 
-from harness.checkpoints import AtomicCheckpoints
 from harness.methods import compute_advantages, policy_loss
+from harness.run.checkpoints import AtomicCheckpoints
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -32,7 +33,7 @@ class NonFiniteLossError(FloatingPointError):
 
 class HarnessGRPOTrainer(AtomicCheckpoints, GRPOTrainer):
     """``GRPOTrainer`` whose loss is one of ``harness.methods``; ``method`` is its dataclass.
-    Checkpoints appear only once complete (``harness.checkpoints.AtomicCheckpoints``)."""
+    Checkpoints appear only once complete (``harness.run.checkpoints.AtomicCheckpoints``)."""
 
     def __init__(self, *args: Any, method: Any, scale_rewards: str = "group", **kwargs: Any) -> None:
         self.method = method

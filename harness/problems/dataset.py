@@ -1,9 +1,9 @@
 """A training task's problems as the ``datasets.Dataset`` TRL consumes.
 
-The rows come from :func:`harness.data.load_problems`, the loader benchmarks use too (MATH-12k,
+The rows come from :func:`harness.problems.load_problems`, the loader benchmarks use too (MATH-12k,
 DAPO-Math-17k, ORZ-57k style data from a local JSONL/parquet file or the hub, or the arithmetic
 task's train split). ``task_rows`` reads and checks every row; ``harness.train`` calls it (through
-``harness.preflight``) before the warm start, the model load or W&B, so an empty file or a malformed
+``harness.training.preflight``) before the warm start, the model load or W&B, so an empty file or a malformed
 row fails at once, naming the key, the file and the row.
 """
 
@@ -13,12 +13,12 @@ from dataclasses import asdict
 
 from datasets import Dataset
 
-from harness.config import TaskConfig
-from harness.data import load_problems
-from harness.tasks import prompt_messages
+from harness.problems import load_problems
+from harness.problems.prompt import prompt_messages
+from harness.problems.source import ProblemSource
 
 
-def task_rows(cfg: TaskConfig) -> list[dict[str, str]]:
+def task_rows(cfg: ProblemSource) -> list[dict[str, str]]:
     """The task's training problems, every row checked: ``[{"id", "problem", "answer"}, ...]``."""
     return [asdict(problem) for problem in load_problems(cfg)]
 
@@ -34,6 +34,6 @@ def rows_dataset(rows: list[dict[str, str]]) -> Dataset:
     )
 
 
-def train_dataset(cfg: TaskConfig) -> Dataset:
+def train_dataset(cfg: ProblemSource) -> Dataset:
     """``rows_dataset(task_rows(cfg))``."""
     return rows_dataset(task_rows(cfg))

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.data.source import ProblemSource
 from harness.errors import DataError
+from harness.problems.source import ProblemSource
 
 LOCAL_SUFFIXES = (".jsonl", ".json", ".parquet")
 

@@ -1,7 +1,5 @@
-"""Tasks: the built-in arithmetic generator (``arith``), the training dataset (``datasets``) and the
-prompt every model sees.
+"""The prompt every model sees.
 
-Problems of any source, for training and evaluation alike, come from ``harness.data``.
 ``render_prompt`` is the one place a problem becomes model input, shared by training and evaluation.
 """
 

@@ -4,7 +4,7 @@ Every group of ``conf/`` is backed by a dataclass registered in Hydra's
 ConfigStore, so a typo in a key fails at composition and an out-of-range value
 fails in ``__post_init__`` when :func:`validate` builds the objects: both before
 any model is built. Method schemas come from ``harness.methods``; ``task`` is a
-``harness.data`` problem source, like every ``benchmark.<name>``.
+``harness.problems`` problem source, like every ``benchmark.<name>``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Any, Literal, get_args
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from harness.data.source import ProblemSource
+from harness.config.eval import BenchmarkConfig, EvalConfig
+from harness.config.eval import register_configs as register_eval_configs
 from harness.errors import ConfigError
-from harness.eval.config import BenchmarkConfig, EvalConfig
-from harness.eval.config import register_configs as register_eval_configs
 from harness.methods.advantages import SCALES
 from harness.methods.base import MethodConfig
 from harness.plain import to_schema
+from harness.problems.source import ProblemSource
 from harness.validation import check as _check
 from harness.validation import check_choice as _check_choice
 
@@ -87,7 +87,7 @@ class ModelConfig:
 
 @dataclass
 class TaskConfig(ProblemSource):
-    """Training problems (``harness.data``): the arithmetic task's train split, or a real math dataset.
+    """Training problems (``harness.problems``): the arithmetic task's train split, or a real math dataset.
 
     The warm start trains on the arithmetic task's ``warm`` split with this task's ``n_operations``
     and ``max_operand``.
@@ -104,7 +104,7 @@ class TaskConfig(ProblemSource):
 
 @dataclass
 class TrainerConfig:
-    """The RL loop's knobs; mapped onto TRL's ``GRPOConfig`` by ``harness.training_run.grpo_args``.
+    """The RL loop's knobs; mapped onto TRL's ``GRPOConfig`` by ``harness.training.trl_args.grpo_args``.
 
     One rollout samples ``group_size`` completions for each of ``prompts_per_step`` prompts;
     its samples are split into ``mini_batches`` optimizer steps (verl's train_batch_size /
@@ -221,7 +221,7 @@ class TrainConfig:
     benchmark: dict[str, BenchmarkConfig] = field(default_factory=dict)
     cache_dir: str = ".cache/harness"
     run_name: str = ""
-    resume: str = "auto"  # auto | never | must (harness.identity.decide)
+    resume: str = "auto"  # auto | never | must (harness.run.identity.decide)
 
     def __post_init__(self) -> None:
         m = self.model
@@ -238,7 +238,7 @@ class TrainConfig:
 def register_configs() -> None:
     """Put every schema in Hydra's ConfigStore (idempotent)."""
     from harness.methods import METHODS
-    from harness.naming import register_resolvers
+    from harness.run.naming import register_resolvers
 
     register_eval_configs()
     register_resolvers()

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from datasets import Dataset
 
-from harness.config import ModelConfig, TaskConfig
-from harness.locks import exclusive
-from harness.models import build_tiny
-from harness.tasks import prompt_messages
-from harness.tasks.arith import make_problems
+from harness.config.schema import ModelConfig, TaskConfig
+from harness.problems.arith import make_problems
+from harness.problems.prompt import prompt_messages
+from harness.run.locks import exclusive
+from harness.training.models import build_tiny
 
 
 def cache_key(model: ModelConfig, task: TaskConfig, seed: int) -> str:

@@ -19,8 +19,8 @@ from typing import Any, TypeVar, cast
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
-from harness.data.source import ProblemSource
 from harness.plain import to_schema
+from harness.problems.source import ProblemSource
 from harness.validation import check as _check
 from harness.validation import check_choice as _check_choice
 
@@ -88,7 +88,7 @@ class EvalConfig:
 
 @dataclass
 class BenchmarkConfig(ProblemSource):
-    """One benchmark (``harness.data``): a hub dataset, a local JSONL/parquet file, or the arithmetic
+    """One benchmark (``harness.problems``): a hub dataset, a local JSONL/parquet file, or the arithmetic
     task's test split.
 
     ``on_unparsable`` decides what happens to gold answers the verifier cannot parse: stop (error),

@@ -58,7 +58,7 @@ TINY_ARCHS = {
 
 def train_tiny_tokenizer(vocab_size: int = 384) -> PreTrainedTokenizerFast:
     """Byte-level BPE (digits split one by one) trained on the arithmetic task's text."""
-    from harness.tasks.arith import tokenizer_corpus
+    from harness.problems.arith import tokenizer_corpus
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence(

@@ -9,34 +9,38 @@ from typing import Any
 from transformers import TrainerCallback
 from transformers.trainer_callback import ProgressCallback
 
-from harness import faults
+from harness import contract
 from harness.methods.quadrants import MASS_KEYS, shares
-from harness.run_dir import MetricsLog
+from harness.run import faults
+from harness.run.run_dir import MetricsLog
 
-# TRL's log keys -> the run directory's (docs/run_dir.md).
+# TRL's log keys -> the run directory's (harness.contract, docs/run_dir.md).
 TRAIN_KEYS = {
-    "reward": "train/reward_mean",
-    "reward_std": "train/reward_std",
-    "rewards/math_reward/mean": "train/accuracy",
-    "completions/mean_length": "train/response_length",
-    "method/clip_frac": "train/clip_frac",
-    "entropy": "train/entropy",
-    "method/kl": "train/kl",
-    "harness/tokens": "train/tokens",
-    "harness/prompts": "train/prompts",
-    "loss": "train/loss",
-    "grad_norm": "train/grad_norm",
-    "learning_rate": "train/lr",
+    "reward": contract.REWARD,
+    "reward_std": contract.REWARD_STD,
+    "rewards/math_reward/mean": contract.ACCURACY,
+    "completions/mean_length": contract.RESPONSE_LENGTH,
+    "method/clip_frac": contract.CLIP_FRAC,
+    "entropy": contract.ENTROPY,
+    "method/kl": contract.KL,
+    "harness/tokens": contract.TOKENS,
+    "harness/prompts": contract.PROMPTS,
+    "loss": contract.LOSS,
+    "grad_norm": contract.GRAD_NORM,
+    "learning_rate": contract.LR,
 }
 
 
 def train_row(logs: dict[str, Any], wall: float) -> dict[str, Any]:
     """One ``metrics.jsonl`` training line from a TRL log dict."""
     row = {ours: logs[theirs] for theirs, ours in TRAIN_KEYS.items() if theirs in logs}
-    row.update({f"train/{k}": v for k, v in logs.items() if k.startswith("method/") and k not in TRAIN_KEYS})
+    extra = {
+        f"{contract.TRAIN}{k}": v for k, v in logs.items() if k.startswith("method/") and k not in TRAIN_KEYS
+    }
+    row.update(extra)
     masses = {key: logs[f"method/{key}"] for key in MASS_KEYS if f"method/{key}" in logs}
-    row.update({f"train/quadrant/{q}": share for q, share in shares(masses).items()})
-    row["time/wall"] = wall
+    row.update({f"{contract.QUADRANT}{q}": share for q, share in shares(masses).items()})
+    row[contract.WALL] = wall
     return row
 
 

@@ -1,0 +1,1 @@
+"""The config schemas behind ``conf/``: the training root (``schema``) and evaluation (``eval``)."""

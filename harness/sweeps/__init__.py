@@ -1,0 +1,1 @@
+"""Sweep launchers for Hydra multiruns (``hydra_plugins.harness_launchers`` registers them)."""
