@@ -26,6 +26,7 @@ from scipy import stats
 from analysis import names, scores, variants
 from analysis.load import FINISHED, Sweep
 from analysis.variants import MODEL
+from harness import contract
 
 GRID_POINTS = 200
 #: The most lines whose legend goes inside the axes; with more it goes to the right of them.
@@ -200,10 +201,10 @@ def ablation_curve(sweep: Sweep, factor: str, k: int = 16) -> Figure:
 
 #: The Four Quadrant shares (harness.methods.quadrants), in stacking order, with their colours.
 QUADRANTS = {
-    "train/quadrant/pos_high": "#1b7837",
-    "train/quadrant/pos_low": "#a6dba0",
-    "train/quadrant/neg_high": "#762a83",
-    "train/quadrant/neg_low": "#c2a5cf",
+    f"{contract.QUADRANT}pos_high": "#1b7837",
+    f"{contract.QUADRANT}pos_low": "#a6dba0",
+    f"{contract.QUADRANT}neg_high": "#762a83",
+    f"{contract.QUADRANT}neg_low": "#c2a5cf",
 }
 
 

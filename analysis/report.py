@@ -63,6 +63,8 @@ def figures(sweep: Sweep, k: int) -> dict[str, Callable[[], Figure]]:
             if TOKENS in sweep.steps:
                 figs[f"{short}_vs_tokens"] = functools.partial(plots.training_curves, sweep, metric, TOKENS)
     figs["pass_at_k"] = functools.partial(plots.pass_at_k_curve, sweep)
+    if any(col in sweep.steps for col in plots.QUADRANTS):
+        figs["quadrant_shares"] = functools.partial(plots.quadrant_shares, sweep)
     for axis in tables.ablation_axes(sweep):
         figs[f"ablation_{axis}"] = functools.partial(plots.ablation_curve, sweep, axis, k)
     return figs

@@ -23,11 +23,11 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from harness.config.schema import TrainConfig
-from harness.problems.problems import Problem, load_problems
 from harness.eval.passk import pass_at_k
+from harness.problems.problems import Problem, load_problems
+from harness.problems.prompt import prompt_messages
 from harness.run.identity import config_hash, semantic_config
 from harness.run.run_dir import CONFIG_FILE, METRICS_FILE, RunRecord, atomic_write
-from harness.problems.prompt import prompt_messages
 
 FILE_LOGGER = "verl/metrics.jsonl"
 VALIDATION = "verl/validation"

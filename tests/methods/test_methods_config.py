@@ -13,7 +13,8 @@ from hydra import compose, initialize_config_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.config import ConfigError, register_configs, validate
+from harness.config.schema import register_configs, validate
+from harness.errors import ConfigError
 from harness.methods import (
     METHODS,
     GRPOLambdaLossConfig,

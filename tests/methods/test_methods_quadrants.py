@@ -10,15 +10,15 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from analysis import load, plots
-from harness.callbacks import train_row
-from harness.config import register_configs, validate
-from harness.engine import HarnessGRPOTrainer
+from analysis import load, plots, report
+from harness.config.schema import register_configs, validate
 from harness.methods import METHODS, policy_loss
 from harness.methods.quadrants import MASS_KEYS, QUADRANTS, shares
-from harness.models import build_tiny
-from harness.tasks.datasets import train_dataset
-from harness.training_run import grpo_args, reward_funcs
+from harness.problems.dataset import train_dataset
+from harness.training.callbacks import train_row
+from harness.training.engine import HarnessGRPOTrainer
+from harness.training.models import build_tiny
+from harness.training.trl_args import grpo_args, reward_funcs
 from tests.analysis.synthetic_runs import RunSpec, write_run
 
 register_configs()  # what the entry points do before composing
@@ -147,7 +147,9 @@ def test_quadrant_figure_stacks_each_variants_mean_shares(tmp_path: Path) -> Non
             if "train/reward_mean" in row and row["step"] != 3:  # step 3: no gradient, no shares
                 row.update({f"train/quadrant/{q}": v for q, v in zip(QUADRANTS, values, strict=True)})
         metrics.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    (ax,) = plots.quadrant_shares(load.load_sweeps(tmp_path)).axes[:1]
+    sweep = load.load_sweeps(tmp_path)
+    assert "quadrant_shares" in report.figures(sweep, k=1)  # make tables draws it
+    (ax,) = plots.quadrant_shares(sweep).axes[:1]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["GRPO", "HAPO"]
     widths = [[patch.get_width() for patch in container] for container in ax.containers]
     expected = [[30.0, 50.0], [20.0, 10.0], [25.0, 30.0], [25.0, 10.0]]  # per quadrant: GRPO, HAPO
