@@ -14,6 +14,7 @@ import math
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,24 @@ def publish_dir(staging: Path, dest: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def source_commit() -> str | None:
+    """The git commit of the harness source this process runs (``+dirty`` when tracked files are
+    modified), or None outside a git checkout: the provenance a results table names."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True)
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+        )
+    except OSError:  # no git on this machine
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def _now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
@@ -121,6 +140,7 @@ class RunRecord:
             status="running",
             kind=kind,
             config_hash=config_hash,
+            commit=source_commit(),
             started=self.data.get("started", _now()),
             finished=None,
             error=None,

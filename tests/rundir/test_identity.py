@@ -105,3 +105,13 @@ def test_a_run_without_a_recorded_hash_is_identified_by_its_config_yaml(tmp_path
     (tmp_path / "old" / "run.json").write_text(json.dumps(data))
     assert decide(tmp_path / "old", cfg, "auto").action == "resume"
     assert decide(tmp_path / "old", semantic("eval.n=4"), "auto").action == "refuse"
+
+
+def test_run_json_names_the_commit_of_the_source_that_ran(tmp_path: Path) -> None:
+    """The analysis report names it; ``+dirty`` marks modified tracked files."""
+    import subprocess
+
+    make_run(tmp_path / "run", semantic())
+    commit = json.loads((tmp_path / "run" / "run.json").read_text())["commit"]
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True)
+    assert commit.removesuffix("+dirty") == head.stdout.strip()
