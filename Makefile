@@ -14,24 +14,26 @@ SWEEP      ?= toy_main
 SWEEP_DIRS ?= multirun
 OUT        ?= tables
 BASELINE   ?= grpo
+COMMA      := ,
 
 .PHONY: install install-verl test-verl train test test-fast lint format sweep sweep-plan tables bench clean
 
+# $(call venv,DIR,EXTRAS): a venv at DIR with torch first, then the harness and EXTRAS, pinned.
+define venv
+	test -x $(1)/bin/python || python3 -m venv $(1)
+	$(1)/bin/python -m pip install -q --upgrade pip
+	$(1)/bin/python -m pip install -q "$(TORCH_SPEC)"
+	$(1)/bin/python -m pip install -q -c constraints.txt -e '.[$(2)]'
+	touch $(1)/.installed
+endef
+
 $(STAMP): pyproject.toml constraints.txt
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(TORCH_SPEC)"
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	$(call venv,$(VENV),dev)
 
 install: $(STAMP)
 
 $(VERL_STAMP): pyproject.toml constraints.txt
-	test -x $(VERL_PY) || python3 -m venv $(VERL_VENV)
-	$(VERL_PY) -m pip install -q --upgrade pip
-	$(VERL_PY) -m pip install -q "$(TORCH_SPEC)"
-	$(VERL_PY) -m pip install -q -c constraints.txt -e '.[dev,verl]'
-	touch $(VERL_STAMP)
+	$(call venv,$(VERL_VENV),dev$(COMMA)verl)
 
 ## The verl venv: the harness plus verl 0.9.1 (harness-verl, tests/verl); the main venv skips tests/verl
 install-verl: $(VERL_STAMP)
