@@ -90,6 +90,8 @@ def method_config(method: str, config: Any, loss_agg_mode: str) -> MethodConfig:
         "loss_agg": loss_agg_mode,
         "beta": 0.0,
     }
+    inert = get_method(method).config.inert  # verl always sets its clips; a method without one ignores them
+    shared = {key: value for key, value in shared.items() if key not in inert}
     try:
         cfg = get_method_config(method, **knobs, **shared)
     except ValueError as err:
