@@ -10,7 +10,7 @@ SWEEP      ?= toy_main
 SWEEP_DIRS ?= multirun
 OUT        ?= tables
 
-.PHONY: install train test test-fast lint format sweep sweep-plan tables bench clean
+.PHONY: install train test test-fast lint format sweep sweep-plan tables study bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -55,6 +55,31 @@ sweep-plan: $(STAMP)
 ## Every table and plot of the given sweep dirs: make tables SWEEP_DIRS="multirun/toy_main" OUT=tables
 tables: $(STAMP)
 	$(PY) -m analysis $(SWEEP_DIRS) --out $(OUT)
+
+## A whole study: every sweeps/$(STUDY)_*.yaml (finished runs are skipped, killed ones resume), then its
+## tables and figures in docs/results/$(STUDY)/ and docs/results/$(STUDY)/provenance.md (the commit, dirty or not,
+## the command, the wall time): make study STUDY=credit
+STUDY        ?= credit
+STUDY_ALL     = $(sort $(basename $(notdir $(wildcard sweeps/$(STUDY)_*.yaml))))
+STUDY_SWEEPS  = $(filter $(STUDY)_main,$(STUDY_ALL)) $(filter-out $(STUDY)_main,$(STUDY_ALL))   # main first
+STUDY_K      ?= 1
+STUDY_OUT     = docs/results/$(STUDY)
+study: $(STAMP)
+	@test -n "$(STUDY_SWEEPS)" || { echo "make study: no sweeps/$(STUDY)_*.yaml"; exit 1; }
+	@mkdir -p $(STUDY_OUT)
+	@commit=$$(git rev-parse HEAD); dirty=$$(git status --porcelain --untracked-files=no | grep -qv '^.. $(STUDY_OUT)/' && echo yes || echo no); \
+	start=$$(date -u +%s); started=$$(date -u '+%Y-%m-%d %H:%M:%S UTC'); \
+	for s in $(STUDY_SWEEPS); do $(OFFLINE) WANDB_MODE=offline $(PY) -m harness.train -m --config-dir sweeps --config-name $$s $(ARGS) || exit 1; done; \
+	end=$$(date -u +%s); \
+	$(PY) -m analysis $(addprefix multirun/,$(STUDY_SWEEPS)) --out $(STUDY_OUT) --k $(STUDY_K) || exit 1; \
+	{ echo "# $(STUDY) study: provenance"; echo; \
+	  echo "- command: \`make study STUDY=$(STUDY)$(if $(ARGS), ARGS=\"$(ARGS)\")\` (sweeps: $(STUDY_SWEEPS))"; \
+	  echo "- commit: \`$$commit\` (uncommitted changes to tracked files: $$dirty)"; \
+	  echo "- run dirs: $(addprefix multirun/,$(STUDY_SWEEPS))"; \
+	  echo "- sweeps started $$started, finished after $$(( (end - start) / 60 )) min $$(( (end - start) % 60 )) s (runs already finished before are skipped, so a re-run reports only what it ran)"; \
+	  echo "- regenerate the tables: \`$(PY) -m analysis $(addprefix multirun/,$(STUDY_SWEEPS)) --out $(STUDY_OUT) --k $(STUDY_K)\`"; \
+	} > $(STUDY_OUT)/provenance.md; \
+	cat $(STUDY_OUT)/provenance.md
 
 bench: $(STAMP)
 	$(PY) -m bench.losses --quick
