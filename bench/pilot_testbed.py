@@ -2,7 +2,7 @@
 
     python -m bench.pilot_testbed "task.n_operations=4 task.max_operand=9 model.warm_start.steps=400" ...
 
-Each argument is one candidate (Hydra overrides on top of ``task=arith_chain trainer=cpu_ppo``). For each,
+Each argument is one candidate (Hydra overrides on top of ``trainer=cpu_ppo``). For each,
 the warm start is built (or reused from ``.cache/harness``, where the study finds it) for seed 0, and
 held-out pass@1 is measured on the candidate's own test split (the benchmark follows the task's
 ``n_operations`` and ``max_operand``) at the trainer's sampling settings. A test bed where credit
@@ -21,12 +21,12 @@ from harness.eval.runner import evaluate
 from harness.models import load_pretrained
 from harness.warmstart import warm_start
 
-BASE = ["trainer=cpu_ppo", "task=arith_chain", "benchmark=[arith_chain_test]"]
+BASE = ["trainer=cpu_ppo"]
 
 
 def pilot(overrides: list[str], n_problems: int, n: int) -> dict[str, float]:
     cfg = compose_cfg([*BASE, *overrides])
-    bench = cfg.benchmark["arith_chain_test"]
+    bench = cfg.benchmark["arith_test"]
     bench.n_operations, bench.max_operand, bench.n_problems = (
         cfg.task.n_operations,
         cfg.task.max_operand,
@@ -41,7 +41,7 @@ def pilot(overrides: list[str], n_problems: int, n: int) -> dict[str, float]:
         t = time.perf_counter()
         result = evaluate(model, tok, cfg.benchmark, cfg.eval, step=0, run_dir=Path(tmp))
     return {
-        "pass@1": 100 * result.metrics["eval/arith_chain_test/pass@1"],
+        "pass@1": 100 * result.metrics["eval/arith_test/pass@1"],
         "warm_min": warm_s / 60,
         "eval_min": (time.perf_counter() - t) / 60,
     }
