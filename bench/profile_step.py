@@ -46,7 +46,7 @@ BEFORE = ["trainer=cpu"]
 AFTER = [
     "trainer=cpu_ppo",
     "model.warm_start.steps=600",
-    "benchmark.arith_test.n_problems=500",
+    "benchmark.arith_test.n_problems=400",
     "eval.n=4",
     "eval.k=[1,4]",
 ]  # as sweeps/credit_main.yaml
