@@ -1,26 +1,29 @@
 """Where the time of a toy study goes: warm start, RL step phases, evaluation; before vs after.
 
-    python -m bench.profile_step [--steps 8] [--warm-steps 40] [--threads 1]
+    python -m bench.profile_step [--steps 8] [--warm-steps 20] [--repeats 3]
 
-Every number is measured in this one process, so the ratios hold on a loaded machine even
-when the seconds do not. For each setting (before: the old toy protocol,
-``trainer=cpu``; after: the credit study's, sweeps/credit_main.yaml) it
-times, on the same warm-started tiny model:
+Before: the old toy protocol (``trainer=cpu``, a 1000-step warm start per seed, two 300 x 16
+evaluations per run); after: the credit study's (sweeps/credit_main.yaml: ``trainer=cpu_ppo``, one
+600-step warm start for every seed, 400 x 4 evaluations, the step-0 one made once per study). Both
+are timed in this one process, interleaved and repeated (medians), on the same warm-started tiny
+model at 1 torch thread, so the ratios hold on a loaded machine even when the seconds do not:
 
 * the RL optimizer step, split into generation (``_generate``), reward scoring
   (``_calculate_rewards``), the rest of TRL's rollout bookkeeping (old/ref log-probs, padding,
   advantages), the loss forward (``_compute_loss``), backward, optimizer and what is left
   (TRL/Trainer overhead: dataloader, logging, callbacks);
 * one evaluation of the run's benchmarks (``harness.eval.runner.evaluate``);
-* the supervised warm start per SFT step, at 1 and 2 torch threads (two 1-thread jobs beat
-  one 2-thread job when the second thread buys less than 2x);
+* a warm-start SFT step, at 1 and 2 torch threads (two 1-thread jobs beat one 2-thread job
+  when the second thread buys less than 2x);
 
-then the estimated wall time of one run (steps x step + 2 evaluations) and of one warm start.
+then the cost of one run, one warm start and a whole study (``--runs``, ``--seeds``) in job-seconds,
+and the study's wall-time ratio with the old launch (1 job, 2 threads) vs the new (2 jobs, 1 thread).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from collections import defaultdict
@@ -46,11 +49,11 @@ BEFORE = ["trainer=cpu"]
 AFTER = [
     "trainer=cpu_ppo",
     "model.warm_start.steps=600",
+    "model.warm_start.seed=0",
     "benchmark.arith_test.n_problems=400",
     "eval.n=4",
     "eval.k=[1,4]",
 ]  # as sweeps/credit_main.yaml
-OVERRIDES = (("before", BEFORE), ("after", AFTER))
 PHASES = ("generate", "score", "rollout_rest", "loss_fwd", "backward", "optimizer", "overhead")
 
 
@@ -178,72 +181,98 @@ def sft_seconds_per_step(cfg: TrainConfig, steps: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=8, help="optimizer steps timed per setting")
-    parser.add_argument("--warm-steps", type=int, default=40, help="SFT steps timed per thread count")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads for the RL/eval timings")
+    parser.add_argument("--steps", type=int, default=8, help="optimizer steps timed per setting and repeat")
+    parser.add_argument(
+        "--warm-steps", type=int, default=20, help="SFT steps timed per thread count and repeat"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats (the median is reported)")
+    parser.add_argument("--runs", type=int, default=35, help="runs of the study costed at the end")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds of the study costed at the end")
     parser.add_argument(
         "--model-warm-steps",
         type=int,
-        default=400,
-        help="SFT steps of the warm starts the RL steps are timed on (both settings; the warm-start "
-        "time reported is each setting's own steps x the measured time per step)",
+        default=600,
+        help="SFT steps of the one warm start both settings' RL steps and evaluations are timed on "
+        "(the credit study's; the warm-start times reported are each setting's own steps x the "
+        "measured time per SFT step)",
     )
     ns = parser.parse_args()
     settings = {"before": compose_cfg(BEFORE), "after": compose_cfg(AFTER)}
-    profiled = {n: compose_cfg([*o, f"model.warm_start.steps={ns.model_warm_steps}"]) for n, o in OVERRIDES}
-    torch.set_num_threads(ns.threads)
-    rows: dict[str, dict[str, float]] = {}
-    for name, cfg in settings.items():
-        model = profiled[name].model
-        path = str(warm_start(model, cfg.task, cfg.trainer.seed, CACHE))
-        t = cfg.trainer
-        warmup = t.mini_batches * t.ppo_epochs  # the first rollout pays first-call costs
-        rl_phases(cfg, path, warmup)
-        rows[name] = rl_phases(cfg, path, max(ns.steps, warmup) + warmup)
-        rows[name]["eval"] = eval_seconds(cfg, path)
-        rows[name]["run"] = t.steps * rows[name]["step"] + 2 * rows[name]["eval"]
-    sft = {}
-    for threads in (1, 2):
-        torch.set_num_threads(threads)
-        sft[threads] = {n: sft_seconds_per_step(c, ns.warm_steps) for n, c in settings.items()}
-    torch.set_num_threads(ns.threads)
-    for name, cfg in settings.items():
-        rows[name]["sft_step"] = sft[1][name]
-        rows[name]["warm_start"] = cfg.model.warm_start.steps * sft[1][name]
-    report(settings, rows, sft, ns.threads)
+    shared = compose_cfg([*AFTER, f"model.warm_start.steps={ns.model_warm_steps}"])
+    path = str(warm_start(shared.model, shared.task, 0, CACHE))
+    torch.set_num_threads(1)
+    for cfg in settings.values():  # first-call costs (allocator, tokenizer, generate's setup)
+        rl_phases(cfg, path, cfg.trainer.mini_batches * cfg.trainer.ppo_epochs)
+    samples: dict[str, list[dict[str, float]]] = defaultdict(list)
+    sft: dict[int, list[float]] = defaultdict(list)
+    for _ in range(ns.repeats):  # interleaved, so a change of the machine's load hits both settings
+        for name, cfg in settings.items():
+            t = cfg.trainer
+            steps = max(ns.steps, t.mini_batches) // t.mini_batches * t.mini_batches  # whole rollouts
+            samples[name].append({**rl_phases(cfg, path, steps), "eval": eval_seconds(cfg, path)})
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            sft[threads].append(sft_seconds_per_step(shared, ns.warm_steps))
+        torch.set_num_threads(1)
+    rows = {n: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for n, rs in samples.items()}
+    sft_step = {n: statistics.median(v) for n, v in sft.items()}
+    report(settings, rows, sft_step, ns)
+
+
+def study_seconds(
+    cfg: TrainConfig, row: dict[str, float], sft_step: float, ns: argparse.Namespace
+) -> dict[str, float]:
+    """Job-seconds of a study of ``ns.runs`` runs over ``ns.seeds`` seeds with this setting."""
+    shared = cfg.model.warm_start.seed is not None  # one warm start, one step-0 evaluation per study
+    run = cfg.trainer.steps * row["step"] + (1 if shared else 2) * row["eval"]
+    warm = cfg.model.warm_start.steps * sft_step
+    return {
+        "run": run,
+        "warm_start": warm,
+        "study": ns.runs * run + (1 if shared else ns.seeds) * warm + (row["eval"] if shared else 0.0),
+    }
 
 
 def report(
     settings: dict[str, TrainConfig],
     rows: dict[str, dict[str, float]],
-    sft: dict[int, dict[str, float]],
-    threads: int,
+    sft_step: dict[int, float],
+    ns: argparse.Namespace,
 ) -> None:
     for name, cfg in settings.items():
-        t, e = cfg.trainer, cfg.eval
+        t, e, ws = cfg.trainer, cfg.eval, cfg.model.warm_start
         bench = ", ".join(f"{b.name} {b.n_problems}" for b in cfg.benchmark.values())
+        per_seed = "one per seed" if ws.seed is None else "one for all seeds"
         print(
-            f"{name}: {t.prompts_per_step}x{t.group_size} per rollout, {t.mini_batches} mini-batches, "
+            f"{name}: {t.prompts_per_step}x{t.group_size} per rollout, {t.mini_batches} mini-batch(es), "
             f"{t.max_completion_length} new tokens, {t.steps} steps; eval {bench} problems x {e.n}; "
-            f"warm start {cfg.model.warm_start.steps} SFT steps; {threads} torch thread(s)"
+            f"warm start {ws.steps} SFT steps, {per_seed}"
         )
+    print(
+        f"(1 torch thread; medians of {ns.repeats} interleaved repeats; one {ns.model_warm_steps}-step warm start)"
+    )
     print(f"\n{'seconds per optimizer step':<28}{'before':>9}{'after':>9}{'after/before':>14}")
     b, a = rows["before"], rows["after"]
     for key in (*PHASES, "step"):
         share = f"  ({100 * b[key] / b['step']:.0f}% / {100 * a[key] / a['step']:.0f}%)"
         print(f"{key:<28}{b[key]:>9.3f}{a[key]:>9.3f}{a[key] / b[key]:>14.2f}{share}")
-    print(f"\n{'seconds per':<28}{'before':>9}{'after':>9}{'after/before':>14}")
-    for key, label in (
-        ("eval", "evaluation"),
-        ("run", "RL run (steps + 2 evals)"),
-        ("sft_step", "warm-start SFT step"),
-        ("warm_start", "warm start"),
+    cost = {n: study_seconds(c, rows[n], sft_step[1], ns) for n, c in settings.items()}
+    cb, ca = cost["before"], cost["after"]
+    print(f"\n{'seconds per (1 thread)':<28}{'before':>9}{'after':>9}{'after/before':>14}")
+    for label, x, y in (
+        ("evaluation", b["eval"], a["eval"]),
+        ("RL run (steps + evals)", cb["run"], ca["run"]),
+        ("warm start", cb["warm_start"], ca["warm_start"]),
+        (f"study ({ns.runs} runs, {ns.seeds} seeds)", cb["study"], ca["study"]),
     ):
-        print(f"{label:<28}{b[key]:>9.2f}{a[key]:>9.2f}{a[key] / b[key]:>14.2f}")
+        print(f"{label:<28}{x:>9.1f}{y:>9.1f}{y / x:>14.2f}")
+    speedup = sft_step[1] / sft_step[2]
     print(f"mean train/clip_frac (GRPO): before {b['clip_frac']:.4f}, after {a['clip_frac']:.4f}")
-    for name in settings:
-        ratio = sft[1][name] / sft[2][name]
-        print(f"warm start ({name}): 2 threads are {ratio:.2f}x as fast as 1 (two 1-thread jobs: 2x)")
+    print(
+        f"2 torch threads run a warm-start step {speedup:.2f}x as fast as 1; two 1-thread jobs at once: 2x "
+        f"on 2 free cores. Study wall time, before (1 job, 2 threads) -> after (2 jobs, 1 thread): "
+        f"{(ca['study'] / 2) / (cb['study'] / speedup):.2f}x"
+    )
 
 
 if __name__ == "__main__":
