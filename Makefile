@@ -61,7 +61,8 @@ tables: $(STAMP)
 ## the command, the wall time): make study STUDY=credit
 STUDY        ?= credit
 STUDY_ALL     = $(sort $(basename $(notdir $(wildcard sweeps/$(STUDY)_*.yaml))))
-STUDY_SWEEPS  = $(filter $(STUDY)_main,$(STUDY_ALL)) $(filter-out $(STUDY)_main,$(STUDY_ALL))   # main first
+# <study>_main first, then the others by name
+STUDY_SWEEPS  = $(strip $(filter $(STUDY)_main,$(STUDY_ALL)) $(filter-out $(STUDY)_main,$(STUDY_ALL)))
 STUDY_K      ?= 1
 STUDY_OUT     = docs/results/$(STUDY)
 study: $(STAMP)
