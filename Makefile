@@ -16,7 +16,7 @@ OUT        ?= tables
 BASELINE   ?= grpo
 COMMA      := ,
 
-.PHONY: install install-verl test-verl train test test-fast lint format sweep sweep-plan tables bench clean
+.PHONY: install install-verl test-verl train test test-fast lint format sweep sweep-plan tables study bench clean
 
 # $(call venv,DIR,EXTRAS): a venv at DIR with torch first, then the harness and EXTRAS, pinned.
 define venv
@@ -77,6 +77,32 @@ sweep-plan: $(STAMP)
 ## Every table and plot of the given sweep dirs: make tables SWEEP_DIRS="multirun/toy_main" OUT=tables [BASELINE=gspo]
 tables: $(STAMP)
 	$(PY) -m analysis $(SWEEP_DIRS) --out $(OUT) --baseline "$(BASELINE)"
+
+## A whole study: every sweeps/$(STUDY)_*.yaml (finished runs are skipped, killed ones resume), then its
+## tables and figures in docs/results/$(STUDY)/ and docs/results/$(STUDY)/provenance.md (the commit, dirty or not,
+## the command, the wall time): make study STUDY=credit
+STUDY        ?= credit
+STUDY_ALL     = $(sort $(basename $(notdir $(wildcard sweeps/$(STUDY)_*.yaml))))
+# <study>_main first, then the others by name
+STUDY_SWEEPS  = $(strip $(filter $(STUDY)_main,$(STUDY_ALL)) $(filter-out $(STUDY)_main,$(STUDY_ALL)))
+STUDY_K      ?= 1
+STUDY_OUT     = docs/results/$(STUDY)
+study: $(STAMP)
+	@test -n "$(STUDY_SWEEPS)" || { echo "make study: no sweeps/$(STUDY)_*.yaml"; exit 1; }
+	@mkdir -p $(STUDY_OUT)
+	@commit=$$(git rev-parse HEAD); dirty=$$(git status --porcelain --untracked-files=no | grep -qv '^.. $(STUDY_OUT)/' && echo yes || echo no); \
+	start=$$(date -u +%s); started=$$(date -u '+%Y-%m-%d %H:%M:%S UTC'); \
+	for s in $(STUDY_SWEEPS); do $(OFFLINE) WANDB_MODE=offline $(PY) -m harness.train -m --config-dir sweeps --config-name $$s $(ARGS) || exit 1; done; \
+	end=$$(date -u +%s); \
+	$(PY) -m analysis $(addprefix multirun/,$(STUDY_SWEEPS)) --out $(STUDY_OUT) --k $(STUDY_K) || exit 1; \
+	{ echo "# $(STUDY) study: provenance"; echo; \
+	  echo "- command: \`make study STUDY=$(STUDY)$(if $(ARGS), ARGS=\"$(ARGS)\")\` (sweeps: $(STUDY_SWEEPS))"; \
+	  echo "- commit: \`$$commit\` (uncommitted changes to tracked files: $$dirty)"; \
+	  echo "- run dirs: $(addprefix multirun/,$(STUDY_SWEEPS))"; \
+	  echo "- sweeps started $$started, finished after $$(( (end - start) / 60 )) min $$(( (end - start) % 60 )) s (runs already finished before are skipped, so a re-run reports only what it ran)"; \
+	  echo "- regenerate the tables: \`$(PY) -m analysis $(addprefix multirun/,$(STUDY_SWEEPS)) --out $(STUDY_OUT) --k $(STUDY_K)\`"; \
+	} > $(STUDY_OUT)/provenance.md; \
+	cat $(STUDY_OUT)/provenance.md
 
 bench: $(STAMP)
 	$(PY) -m bench.losses --quick

@@ -40,9 +40,11 @@ class WarmStartConfig:
     lr: float = 3e-3
     batch_size: int = 64
     n_problems: int = 6000
+    seed: int | None = None  # None: the run's trainer.seed (one warm start per seed); set: one for every seed
 
     def __post_init__(self) -> None:
         _check(self.steps >= 0, "model.warm_start.steps", f"must be >= 0, got {self.steps}")
+        _check(self.seed is None or self.seed >= 0, "model.warm_start.seed", f"must be >= 0, got {self.seed}")
         _check(self.lr > 0, "model.warm_start.lr", f"must be > 0, got {self.lr}")
         _check(self.batch_size >= 1, "model.warm_start.batch_size", f"must be >= 1, got {self.batch_size}")
 

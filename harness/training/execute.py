@@ -81,7 +81,9 @@ class Evaluator:
     """Evaluates the configured benchmarks at a step; logs to metrics.jsonl and W&B.
 
     A step already evaluated (its metrics row and summary written) is not evaluated again: its
-    stored metrics are returned, so a re-run never repeats nor duplicates an evaluation.
+    stored metrics are returned, so a re-run never repeats nor duplicates an evaluation. With
+    ``warm_start`` (the cached warm start the run starts from), step 0 is evaluated once per warm
+    start and protocol and copied into every run that starts from it (``harness.eval.start_cache``).
     """
 
     def __init__(
@@ -91,9 +93,11 @@ class Evaluator:
         run_dir: Path,
         metrics: MetricsLog,
         wandb_run: WandbRun | None,
+        warm_start: Path | None = None,
     ) -> None:
         self.cfg, self.tokenizer, self.run_dir = cfg, tokenizer, run_dir
         self.metrics, self.wandb_run = metrics, wandb_run
+        self.warm_start = warm_start
 
     def stored(self, step: int) -> dict[str, float] | None:
         row = self.metrics.get("eval", step)
@@ -107,13 +111,24 @@ class Evaluator:
         done = self.stored(step)
         if done is not None:
             return done
-        from harness.eval.runner import evaluate, log_to_wandb
+        from harness.eval import start_cache
+        from harness.eval.runner import evaluate, log_to_wandb, step_dir
 
+        shared = None
+        if step == 0 and self.warm_start is not None:
+            shared = start_cache.start_eval_dir(self.warm_start, self.cfg.eval, self.cfg.benchmark)
+            kept = start_cache.reuse(shared, step_dir(self.run_dir, 0))
+            if kept is not None:
+                faults.point("eval")
+                self.metrics.write(step, kept)
+                return kept
         was_training = model.training
         result = evaluate(
             model, self.tokenizer, self.cfg.benchmark, self.cfg.eval, step=step, run_dir=self.run_dir
         )
         model.train(was_training)
+        if shared is not None:
+            start_cache.keep(result.out_dir, shared)
         faults.point("eval")
         self.metrics.write(step, result.metrics)
         if self.wandb_run is not None:
@@ -193,7 +208,10 @@ def execute(
     )
     trainer.tokens_seen = _last(done, contract.TOKENS)
     trainer.prompts_seen = _last(done, contract.PROMPTS)
-    evaluate = Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run) if metrics is not None else _off_main
+    warm = Path(source) if cfg.model.build else None  # a cached warm start: its step-0 eval is shared
+    evaluate = (
+        Evaluator(cfg, tokenizer, run_dir, metrics, wandb_run, warm) if metrics is not None else _off_main
+    )
     evaluator = distributed.on_main(trainer, evaluate)
     if metrics is not None:
         trainer.add_callback(RunDirCallback(metrics, wall_offset=_last(done, contract.WALL)))

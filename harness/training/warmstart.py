@@ -4,7 +4,8 @@ A tiny model trained from scratch solves nothing, so RL would only ever see
 zero reward. Before RL, the default run fine-tunes it (TRL's ``SFTTrainer``,
 completion-only loss) on worked solutions of the arithmetic task's ``warm``
 split (disjoint from RL's ``train`` and evaluation's ``test``), saves the result
-under ``cache_dir`` keyed by everything that shapes it, and later runs reuse it.
+under ``cache_dir`` keyed by everything that shapes it, and later runs reuse it: every method of a
+seed, and every seed too when ``model.warm_start.seed`` is set.
 
 One process builds an entry (holding ``<entry>.lock``) into ``<entry>.partial`` and renames it
 into place when complete; parallel jobs on a cold cache wait for that lock, then reuse the entry.
@@ -33,7 +34,7 @@ def cache_key(model: ModelConfig, task: TaskConfig, seed: int) -> str:
     # "steps": task.n_operations's name before it was renamed; kept so existing caches stay valid
     spec = {
         "tiny": model.build,
-        "warm_start": vars(model.warm_start),
+        "warm_start": {k: v for k, v in vars(model.warm_start).items() if k != "seed"},  # "seed" below
         "steps": task.n_operations,
         "max_operand": task.max_operand,
         "seed": seed,
@@ -92,7 +93,12 @@ def _train(model_cfg: ModelConfig, task: TaskConfig, seed: int, out: Path) -> No
 
 
 def warm_start(model: ModelConfig, task: TaskConfig, seed: int, cache_dir: str | Path) -> Path:
-    """Path of the cached warm-start checkpoint, training it first if it is missing."""
+    """Path of the cached warm-start checkpoint, training it first if it is missing.
+
+    ``seed`` is the run's; ``model.warm_start.seed``, when set, replaces it, so every seed of a
+    study starts from one checkpoint (as RL from one pretrained model does) and seeds vary RL alone.
+    """
+    seed = seed if model.warm_start.seed is None else model.warm_start.seed
     out = Path(cache_dir) / "warmstart" / f"{model.build}-{cache_key(model, task, seed)}"
     if out.is_dir():  # it appears by a rename, complete
         return out
