@@ -8,18 +8,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 
 from analysis import load, plots, report
-from harness.config.schema import register_configs, validate
+from harness.config.schema import register_configs
 from harness.methods import METHODS, policy_loss
 from harness.methods.quadrants import MASS_KEYS, QUADRANTS, shares
-from harness.problems.dataset import train_dataset
 from harness.training.callbacks import train_row
-from harness.training.engine import HarnessGRPOTrainer
-from harness.training.models import build_tiny
-from harness.training.trl_args import grpo_args, reward_funcs
 from tests.analysis.synthetic_runs import RunSpec, write_run
+from tests.train.trainers import random_batch, tiny_trainer
 
 register_configs()  # what the entry points do before composing
 
@@ -165,31 +161,8 @@ def test_quadrant_figure_stacks_each_variants_mean_shares(tmp_path: Path) -> Non
 
 def test_the_trl_adapter_logs_the_masses_and_train_row_turns_them_into_shares(tmp_path: Path) -> None:
     """HarnessGRPOTrainer._compute_loss -> TRL's metric lists -> one metrics.jsonl row."""
-    conf = str(Path(__file__).resolve().parents[2] / "conf")
-    overrides = ["method=hapo", "logger=none", "trainer.prompts_per_step=4", "trainer.group_size=4"]
-    with initialize_config_dir(conf, version_base="1.3"):
-        cfg = validate(
-            compose("train", overrides=[*overrides, "model.micro_batch_size=8", "task.n_problems=16"])
-        )
-    model, tok = build_tiny("tiny", seed=0)
-    trainer = HarnessGRPOTrainer(
-        model=model,
-        reward_funcs=reward_funcs(cfg),
-        args=grpo_args(cfg, tmp_path),
-        train_dataset=train_dataset(cfg.task),
-        processing_class=tok,
-        method=cfg.method,
-    )
-    g = torch.Generator().manual_seed(0)
-    mask = (torch.arange(7)[None] < torch.randint(1, 8, (16,), generator=g)[:, None]).long()
-    batch = {
-        "prompt_ids": torch.randint(0, 300, (16, 5), generator=g),
-        "prompt_mask": torch.ones(16, 5, dtype=torch.long),
-        "completion_ids": torch.randint(0, 300, (16, 7), generator=g),
-        "completion_mask": mask,
-        "advantages": torch.randn(16, generator=g),
-        "num_items_in_batch": mask.sum(),
-    }
+    trainer = tiny_trainer("hapo", tmp_path)
+    batch = random_batch()
     trainer.model.train()
     trainer.current_gradient_accumulation_steps = 1
     trainer._compute_loss(trainer.model, batch).backward()

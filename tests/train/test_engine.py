@@ -7,23 +7,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 
 from harness.config.schema import ConfigError, accumulation_steps, register_configs, validate
-from harness.problems.dataset import train_dataset
 from harness.train import run_name
 from harness.training.engine import HarnessGRPOTrainer
-from harness.training.models import build_tiny
-from harness.training.trl_args import grpo_args, reward_funcs
+from harness.training.trl_args import grpo_args
+from tests.train.trainers import compose_train, random_batch, tiny_trainer
 
-CONF = str(Path(__file__).resolve().parents[2] / "conf")
 register_configs()
-
-
-def compose_train(*overrides: str):
-    with initialize_config_dir(CONF, version_base="1.3"):
-        return compose("train", overrides=list(overrides))
 
 
 @pytest.mark.parametrize(
@@ -86,44 +78,6 @@ def test_the_batch_geometry_is_checked_and_computed_in_one_place(tmp_path: Path)
         accumulation_steps(cfg, 3)
 
 
-def _trainer(method: str, tmp_path: Path, *overrides: str) -> HarnessGRPOTrainer:
-    cfg = validate(
-        compose_train(
-            f"method={method}",
-            "logger=none",
-            "trainer.prompts_per_step=4",
-            "trainer.group_size=4",
-            "model.micro_batch_size=8",
-            "task.n_problems=16",
-            *overrides,
-        )
-    )
-    model, tok = build_tiny("tiny", seed=0)
-    return HarnessGRPOTrainer(
-        model=model,
-        reward_funcs=reward_funcs(cfg),
-        args=grpo_args(cfg, tmp_path),
-        train_dataset=train_dataset(cfg.task),
-        processing_class=tok,
-        method=cfg.method,
-        scale_rewards="group",
-    )
-
-
-def _batch(n: int = 16, prompt: int = 5, comp: int = 7) -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(0)
-    lengths = torch.randint(1, comp + 1, (n,), generator=g)
-    mask = (torch.arange(comp)[None] < lengths[:, None]).long()
-    return {
-        "prompt_ids": torch.randint(0, 300, (n, prompt), generator=g),
-        "prompt_mask": torch.ones(n, prompt, dtype=torch.long),
-        "completion_ids": torch.randint(0, 300, (n, comp), generator=g),
-        "completion_mask": mask,
-        "advantages": torch.randn(n, generator=g),
-        "num_items_in_batch": mask.sum(),
-    }
-
-
 def _grads(trainer: HarnessGRPOTrainer, parts: list[dict], gas: int) -> torch.Tensor:
     trainer.model.zero_grad()
     trainer.model.train()
@@ -141,8 +95,8 @@ def _grads(trainer: HarnessGRPOTrainer, parts: list[dict], gas: int) -> torch.Te
     "agg", ["token-mean", "seq-mean-token-mean", "seq-mean-token-sum", "seq-mean-token-sum-norm"]
 )
 def test_gradient_accumulation_equals_one_big_batch(method: str, agg: str, tmp_path: Path) -> None:
-    trainer = _trainer(method, tmp_path, f"method.loss_agg={agg}")
-    batch = _batch()
+    trainer = tiny_trainer(method, tmp_path, f"method.loss_agg={agg}")
+    batch = random_batch()
     halves = [{k: v if v.dim() == 0 else v[i * 8 : (i + 1) * 8] for k, v in batch.items()} for i in range(2)]
     g_big, l_big = _grads(trainer, [batch], gas=1)
     g_acc, l_acc = _grads(trainer, halves, gas=2)
@@ -151,8 +105,8 @@ def test_gradient_accumulation_equals_one_big_batch(method: str, agg: str, tmp_p
 
 
 def test_non_finite_loss_stops_with_a_clear_error(tmp_path: Path) -> None:
-    trainer = _trainer("grpo", tmp_path)
-    batch = _batch()
+    trainer = tiny_trainer("grpo", tmp_path)
+    batch = random_batch()
     batch["advantages"] = torch.full((16,), float("nan"))
     trainer.model.train()
     trainer.current_gradient_accumulation_steps = 1
