@@ -18,15 +18,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from harness import contract
 from harness.config.eval import benchmarks_from, eval_config_from
 from harness.contract import SUMMARY
 
 
 def start_eval_dir(warm_start: Path, eval_cfg: Any, benchmarks: Any) -> Path:
     """Where the step-0 evaluation of ``warm_start`` under this protocol and these benchmarks is kept."""
-    cfg = asdict(eval_config_from(eval_cfg))
-    for key in ("interval", "out_dir", "wandb", "progress", "samples_per_benchmark"):  # no effect on scores
-        cfg.pop(key)
+    # without the keys that change no score (the resume identity's bookkeeping: cadence, layout, logging)
+    cfg = contract.without(asdict(eval_config_from(eval_cfg)), contract.bookkeeping_keys("resume"), "eval")
     spec = {"eval": cfg, "benchmarks": {k: asdict(v) for k, v in benchmarks_from(benchmarks).items()}}
     key = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return warm_start.with_name(f"{warm_start.name}.eval0-{key}")

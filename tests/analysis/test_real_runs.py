@@ -48,10 +48,13 @@ def test_main_table_matches_records(sweep_root: Path, method_runs: dict[str, Pat
 
 
 @pytest.mark.parametrize("name", ["paper_tables.ipynb", "ablations.ipynb"])
-def test_notebooks_run_from_anywhere_on_the_real_sweep(name: str, sweep_root: Path, tmp_path: Path) -> None:
+def test_notebooks_run_from_anywhere_on_the_real_sweep(
+    name: str, sweep_root: Path, method_runs: dict[str, Path], tmp_path: Path
+) -> None:
     relative = os.path.relpath(sweep_root, REPO)  # as the README says: relative to the repository root
     shown = execute(name, tmp_path, cwd=tmp_path, SWEEP_DIRS=[relative], K=2)
-    assert f"5 runs, 5 finished, from {[str(sweep_root)]}" in shown.text
+    n = len(method_runs)  # one run per registered method
+    assert f"{n} runs, {n} finished, from {[str(sweep_root)]}" in shown.text
     if name == "paper_tables.ipynb":
         # one benchmark: no "Avg." column repeating it
         assert "| model | method | Arithmetic (test) | Δ avg vs GRPO | P(> GRPO) |" in shown.markdown
@@ -61,7 +64,7 @@ def test_notebooks_run_from_anywhere_on_the_real_sweep(name: str, sweep_root: Pa
         assert "axes: none" in shown.text  # one run per method: no ablation to show
 
 
-def test_cli_writes_an_index(sweep_root: Path, tmp_path: Path) -> None:
+def test_cli_writes_an_index(sweep_root: Path, method_runs: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "tables"
     subprocess.run(
         [sys.executable, "-m", "analysis", str(sweep_root), "--out", str(out), "--k", "2"],
@@ -71,7 +74,7 @@ def test_cli_writes_an_index(sweep_root: Path, tmp_path: Path) -> None:
         env={**os.environ, "MPLBACKEND": "Agg"},
     )
     index = (out / "index.md").read_text()
-    assert "5 runs: 5 finished." in index
+    assert f"{len(method_runs)} runs: {len(method_runs)} finished." in index
     main = (out / "tables" / "main.md").read_text()
     assert "| Tiny Qwen3 (toy) | S-trace |" in main
     assert "—" not in main.split("\n\n")[1]
